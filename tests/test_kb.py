@@ -1,0 +1,123 @@
+"""The script book as data: the shipped book loads clean; planted errors are reported with file:line."""
+from pathlib import Path
+import shutil
+
+import pytest
+
+from voicebot import kb
+from voicebot.cli import main
+from voicebot.errors import KbError
+
+BOOK = Path(__file__).resolve().parent.parent / "scripts_kb"
+
+GOOD_SETTINGS = "工号: '8086'\n业务: 流量包\n资费: '10'\n号码: '13800138000'\n称呼: 先生\n来电目的: 本次来电是{业务}\n"
+
+
+@pytest.fixture(scope="module")
+def book():
+    return kb.load(BOOK)
+
+
+def test_shipped_book_has_no_problems(book):
+    assert [str(p) for p in book.problems] == []
+
+
+def test_shipped_book_covers_every_part_of_the_book(book):
+    ids = set(book.ids())
+    numbered = {e.source for e in book if e.source.startswith("问题")}
+    for n in range(1, 29):
+        assert any(s.startswith(f"问题{n}") and not s[len(f"问题{n}"):][:1].isdigit() for s in numbered), n
+    for must in ["f_foreign_caller", "sp_cancel", "sp_manager", "s_thanks", "s_praise", "s_work_id",
+                 "p_315_gala", "o_department", "c_earlier_problem"]:
+        assert must in ids
+    for name in kb.REQUIRED_PROTOCOLS:
+        assert book.protocol(name), name
+
+
+def test_every_entry_has_book_wording_and_paraphrases(book):
+    for entry in book:
+        assert len(entry.customer) >= 5, entry.id        # the book's wording + at least four paraphrases
+        assert entry.answer or entry.ask, entry.id
+
+
+def test_placeholders_are_filled_from_settings(book):
+    text = book.fill("我的工号是{工号}，{业务}每月{资费}元")
+    assert text == f"我的工号是{book.settings['工号']}，{book.settings['业务']}每月{book.settings['资费']}元"
+    assert "{" not in book.fill(book.settings["来电目的"])
+
+
+def test_capped_words_stop_after_the_cap():
+    values = {"称呼": "女士"}
+    counts: dict[str, int] = {}
+    said = [kb.fill("{称呼}您好，{咱们}这边", values, counts, cap=3) for _ in range(5)]
+    assert said[:3] == ["女士您好，咱们这边"] * 3
+    assert said[3:] == ["您好，我们这边"] * 2
+    assert counts == {"称呼": 3, "咱们": 3}
+
+
+def write_book(tmp_path: Path, entries: str, settings: str = GOOD_SETTINGS) -> Path:
+    shutil.copy(BOOK / "protocols.yaml", tmp_path / "protocols.yaml")
+    (tmp_path / "settings.yaml").write_text(settings, encoding="utf-8")
+    (tmp_path / "book.yaml").write_text(entries, encoding="utf-8")
+    return tmp_path
+
+
+ENTRY = """\
+- id: {id}
+  category: 测试
+  customer: [{phrase}, 第二种说法, 第三种说法{id}, 第四种说法{id}, 第五种说法{id}]
+  answer: [{answer}]
+  action: {action}
+"""
+
+
+def test_planted_errors_are_reported_with_file_and_line(tmp_path):
+    text = (ENTRY.format(id="a1", phrase="你们是谁", answer="我们是北京移动", action="wait")
+            + ENTRY.format(id="a1", phrase="录音吗", answer="有录音", action="wait")          # duplicate id, line 7
+            + ENTRY.format(id="a3", phrase="你们是谁", answer="别的答案", action="fly")        # shared phrase + bad action, line 13
+            + "- id: a4\n  category: 测试\n  customer: [哪里, b, c, d, e]\n  answer: []\n"     # missing answer, line 19
+            + ENTRY.format(id="a5", phrase="工号", answer="我的工号是{员工号}", action="wait"))  # unknown placeholder, line 23
+    path = write_book(tmp_path, text)
+    book = kb.load(path)
+    messages = [str(p) for p in book.problems]
+    f = str(path / "book.yaml")
+    assert any(m.startswith(f"{f}:7: duplicate id 'a1'") for m in messages), messages
+    assert any(m.startswith(f"{f}:17:") and "unknown action 'fly'" in m for m in messages), messages
+    assert any(m.startswith(f"{f}:13:") and "also belongs to a1" in m for m in messages), messages
+    assert any(m.startswith(f"{f}:19:") and "missing answer" in m for m in messages), messages
+    assert any(f"{f}:" in m and "unknown placeholder {员工号}" in m for m in messages), messages
+    assert {e.id for e in book} == {"a1", "a3", "a4", "a5"}   # the rest of the book still loads
+
+
+def test_broken_yaml_is_a_problem_not_a_crash(tmp_path):
+    path = write_book(tmp_path, "- id: x\n  customer: [a, b\n  answer: [c]\n")
+    book = kb.load(path)
+    assert len(book.problems) == 1
+    assert book.problems[0].file.endswith("book.yaml") and book.problems[0].line > 0
+    assert "YAML syntax error" in book.problems[0].message
+
+
+def test_kb_check_cli_exit_codes(tmp_path, capsys):
+    assert main(["--kb", str(BOOK), "kb", "check"]) == 0
+    path = write_book(tmp_path, ENTRY.format(id="a1", phrase="x", answer="y", action="nope"))
+    assert main(["--kb", str(path), "kb", "check"]) == 6
+    out = capsys.readouterr().out
+    assert f"{path / 'book.yaml'}:" in out and "unknown action 'nope'" in out
+
+
+def test_missing_book_folder_is_one_line_error(tmp_path, capsys):
+    with pytest.raises(KbError):
+        kb.load(tmp_path / "nowhere")
+    assert main(["--kb", str(tmp_path / "nowhere"), "kb", "list"]) == 6
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "kb init" in err
+
+
+def test_kb_list_json_has_all_fields(capsys):
+    import json
+    assert main(["--kb", str(BOOK), "kb", "list", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data) == len(kb.load(BOOK))
+    first = data[0]
+    for key in ["id", "category", "customer", "answer", "action", "record", "notes", "key_points", "branches"]:
+        assert key in first

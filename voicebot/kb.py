@@ -1,0 +1,484 @@
+"""The script book (口径) as data: loading `scripts_kb/*.yaml`, checking it, filling placeholders.
+
+Trainers edit the YAML files by hand, so a broken file must never crash the program: every problem
+is collected as a `Problem(file, line, message)` and the rest of the book still loads.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Iterable, Iterator
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from .errors import KbError
+from .text import normalize
+
+ACTIONS: Final = ("wait", "continue", "guide_hangup", "hangup", "escalate")
+RECORDS: Final = ("complaint", "suggestion", "do_not_call", "sensitive", "earlier_problem", "callback",
+                  "cancel", "no_response", "escalation", "abroad_ringback")
+ANSWER_MODES: Final = ("first", "sequence")
+LANGUAGES: Final = ("zh", "en")
+# Placeholders filled from settings.yaml.
+VALUE_PLACEHOLDERS: Final = ("工号", "业务", "资费", "来电目的", "号码")
+# Words the book caps per call (特殊问题3): said as written until the cap, then the fallback.
+CAPPED_WORDS: Final = {"称呼": "", "咱们": "我们", "咱": ""}
+PLACEHOLDERS: Final = VALUE_PLACEHOLDERS + tuple(CAPPED_WORDS)
+ENTRY_FILES_EXCLUDED: Final = ("settings.yaml", "protocols.yaml")
+_PLACEHOLDER: Final = re.compile(r"\{([^{}]*)\}")
+_ID: Final = re.compile(r"^[a-z0-9_]+$")
+WHEN_KEYWORDS: Final = ("yes", "no", "other")
+ENV_KB: Final = "VOICEBOT_KB"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing `kb check` reports."""
+
+    file: str
+    """The file, as given to the loader."""
+    line: int
+    """1-based line of the node at fault (0 when the whole file is at fault)."""
+    message: str
+    """What is wrong and, where it helps, how to fix it."""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A kind of reply to a question the bot asked back, and what it leads to."""
+
+    when: str | tuple[str, ...]
+    """'yes', 'no', 'other', or phrases the reply may resemble."""
+    say: tuple[str, ...] = ()
+    """Lines the bot says, in order (placeholders unfilled)."""
+    action: str = "wait"
+    """What happens after saying them (one of ACTIONS)."""
+    record: str | None = None
+    """A follow-up record to file (one of RECORDS)."""
+    ask: str | None = None
+    """A further question back."""
+    branches: tuple["Branch", ...] = ()
+    """What each kind of reply to `ask` leads to."""
+    line: int = 0
+    """Line in its file, for messages."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One question of the book and its standard answer."""
+
+    id: str
+    """Stable id, unique across the book."""
+    category: str
+    """Part of the book (drill picks by it)."""
+    customer: tuple[str, ...]
+    """Ways customers say it: the book's wording first, then paraphrases."""
+    answer: tuple[str, ...]
+    """Spoken lines exactly as the book words them (placeholders unfilled)."""
+    answer_mode: str = "first"
+    """first: say answer[0], the next line on a repeat; sequence: all lines in order."""
+    action: str = "wait"
+    """What happens after the answer (one of ACTIONS)."""
+    record: str | None = None
+    """A follow-up record to file (one of RECORDS)."""
+    language: str = "zh"
+    """Language of the answer (en for the foreign-caller lines)."""
+    source: str = ""
+    """Where it stands in the book (问题24, 特殊问题1(3), …)."""
+    aliases: tuple[str, ...] = ()
+    """Other places in the book that ask the same thing."""
+    notes: tuple[str, ...] = ()
+    """The book's 注意/强调/思路: for trainees, never spoken."""
+    key_points: tuple[str, ...] = ()
+    """What a trainee's answer must cover (drill)."""
+    ask: str | None = None
+    """A question back to the customer, spoken after the answer."""
+    branches: tuple[Branch, ...] = ()
+    """What each kind of reply to `ask` leads to."""
+    file: str = ""
+    """File it was loaded from."""
+    line: int = 0
+    """Line of the entry in its file."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields, JSON-ready (for `kb list --json`)."""
+        return _plain(self)
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, (Entry, Branch)):
+        return {k: _plain(v) for k, v in obj.__dict__.items()}
+    if isinstance(obj, tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+@dataclass
+class KnowledgeBase:
+    """The loaded book: entries, protocol lines, settings, and what was wrong with the files."""
+
+    directory: Path
+    entries: list[Entry] = field(default_factory=list)
+    protocols: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, entry_id: str) -> Entry:
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(entry_id)
+
+    def ids(self) -> list[str]:
+        return [e.id for e in self.entries]
+
+    def protocol(self, name: str) -> dict[str, Any]:
+        """A protocol's settings from protocols.yaml ({} when absent; `kb check` reports that)."""
+        return self.protocols.get(name, {})
+
+    def fill(self, text: str, counts: dict[str, int] | None = None, cap: int | None = None) -> str:
+        """The spoken line: placeholders filled, capped words said until their cap."""
+        return fill(text, self.settings, counts, cap)
+
+    def categories(self) -> list[str]:
+        return sorted({e.category for e in self.entries})
+
+
+def fill(template: str, values: dict[str, str], counts: dict[str, int] | None = None,
+         cap: int | None = None) -> str:
+    """Fill `{工号}`-style placeholders; capped words ({称呼}, {咱们}, {咱}) count against `cap`.
+
+    `counts` is the call's running tally, updated here, so the policy knows how many times each
+    capped word has been said. Without a cap every capped word is said.
+    """
+    counts = counts if counts is not None else {}
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in CAPPED_WORDS:
+            said = values.get(name, name) if name == "称呼" else name
+            if cap is not None and counts.get(name, 0) >= cap:
+                return CAPPED_WORDS[name]
+            counts[name] = counts.get(name, 0) + 1
+            return said
+        return str(values.get(name, match.group(0)))
+
+    return _PLACEHOLDER.sub(replace, template)
+
+
+def placeholders(text: str) -> list[str]:
+    return _PLACEHOLDER.findall(text)
+
+
+# ---------------------------------------------------------------- loading
+
+def default_kb_dir() -> Path:
+    """$VOICEBOT_KB, else ./scripts_kb, else the book shipped beside the package."""
+    env = os.environ.get(ENV_KB)
+    if env:
+        return Path(env)
+    local = Path("scripts_kb")
+    if (local / "settings.yaml").exists():
+        return local
+    shipped = Path(__file__).resolve().parent.parent / "scripts_kb"
+    if shipped.exists():
+        return shipped
+    packaged = Path(__file__).resolve().parent / "book"
+    return packaged
+
+
+def _line(node: Any, key: Any = None) -> int:
+    """1-based line of a ruamel node (or of one of its keys)."""
+    try:
+        if key is not None and hasattr(node, "lc"):
+            return node.lc.key(key)[0] + 1
+        return node.lc.line + 1
+    except (AttributeError, KeyError, TypeError):
+        return 0
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return tuple(str(v) for v in value)
+    return None
+
+
+class _Loader:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[Problem] = []
+        self.yaml = YAML(typ="rt")
+
+    def problem(self, file: str, line: int, message: str) -> None:
+        self.problems.append(Problem(file, line, message))
+
+    def read(self, path: Path) -> Any:
+        name = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            self.problem(name, 0, "not UTF-8 text: save the file as UTF-8")
+            return None
+        except OSError as err:
+            self.problem(name, 0, f"cannot read ({err.strerror})")
+            return None
+        try:
+            return self.yaml.load(text)
+        except MarkedYAMLError as err:
+            mark = err.problem_mark or err.context_mark
+            line = mark.line + 1 if mark else 0
+            what = (err.problem or err.context or "syntax error").strip()
+            self.problem(name, line, f"YAML syntax error: {what} (check indentation and quotes)")
+            return None
+        except Exception as err:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
+            self.problem(name, 0, f"YAML error: {str(err).splitlines()[0]}")
+            return None
+
+    def check_text(self, file: str, line: int, text: str, where: str) -> None:
+        for name in placeholders(text):
+            if name not in PLACEHOLDERS:
+                self.problem(file, line, f"unknown placeholder {{{name}}} in {where}: "
+                                         f"use one of {', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+
+    def branch(self, file: str, node: Any, depth: int) -> Branch | None:
+        line = _line(node)
+        if not isinstance(node, dict):
+            self.problem(file, line, "a branch must be a mapping with `when` and `say`")
+            return None
+        when_raw = node.get("when")
+        when: str | tuple[str, ...]
+        if isinstance(when_raw, str) and when_raw in WHEN_KEYWORDS:
+            when = when_raw
+        else:
+            phrases = _strings(when_raw)
+            if not phrases:
+                self.problem(file, _line(node, "when") or line,
+                             "branch `when` must be yes, no, other, or a list of phrases")
+                return None
+            when = phrases
+        say = _strings(node.get("say"))
+        if say is None:
+            self.problem(file, _line(node, "say") or line, "branch `say` must be a line or a list of lines")
+            say = ()
+        for text in say:
+            self.check_text(file, line, text, "a branch")
+        action, record = self.action_record(file, node, line)
+        ask = node.get("ask")
+        if ask is not None:
+            self.check_text(file, line, str(ask), "a branch's ask")
+        sub = self.branches(file, node.get("branches"), depth + 1, line)
+        if not say and ask is None and action == "wait":
+            self.problem(file, line, "branch says nothing, asks nothing and does nothing")
+        return Branch(when=when, say=say, action=action, record=record,
+                      ask=str(ask) if ask is not None else None, branches=sub, line=line)
+
+    def branches(self, file: str, node: Any, depth: int, line: int) -> tuple[Branch, ...]:
+        if node is None:
+            return ()
+        if not isinstance(node, list):
+            self.problem(file, line, "`branches` must be a list")
+            return ()
+        if depth > 6:
+            self.problem(file, line, "branches nested deeper than 6 levels")
+            return ()
+        out = [self.branch(file, b, depth) for b in node]
+        return tuple(b for b in out if b is not None)
+
+    def action_record(self, file: str, node: Any, line: int) -> tuple[str, str | None]:
+        action = node.get("action") or "wait"
+        if action not in ACTIONS:
+            self.problem(file, _line(node, "action") or line,
+                         f"unknown action '{action}': use one of {', '.join(ACTIONS)}")
+            action = "wait"
+        record = node.get("record")
+        if record is not None and record not in RECORDS:
+            self.problem(file, _line(node, "record") or line,
+                         f"unknown record '{record}': use one of {', '.join(RECORDS)}")
+            record = None
+        return str(action), record
+
+    def entry(self, file: str, node: Any) -> Entry | None:
+        line = _line(node)
+        if not isinstance(node, dict):
+            self.problem(file, line, "an entry must be a mapping (id, category, customer, answer, …)")
+            return None
+        entry_id = node.get("id")
+        if not isinstance(entry_id, str) or not _ID.match(entry_id):
+            self.problem(file, line, f"entry id {entry_id!r} missing or not lowercase letters, digits and _")
+            return None
+        fields: dict[str, tuple[str, ...]] = {}
+        for key in ("customer", "answer", "aliases", "notes", "key_points"):
+            value = _strings(node.get(key))
+            if value is None:
+                self.problem(file, _line(node, key) or line, f"{entry_id}: `{key}` must be a list of lines")
+                value = ()
+            fields[key] = value
+        ask = node.get("ask")
+        if not fields["answer"] and ask is None:
+            self.problem(file, line, f"{entry_id}: missing answer (give `answer` lines or an `ask`)")
+        if not fields["customer"]:
+            self.problem(file, line, f"{entry_id}: no `customer` lines: the matcher could never pick it")
+        for text in fields["answer"]:
+            self.check_text(file, _line(node, "answer") or line, text, f"{entry_id}'s answer")
+        if ask is not None:
+            self.check_text(file, _line(node, "ask") or line, str(ask), f"{entry_id}'s ask")
+        mode = node.get("answer_mode") or "first"
+        if mode not in ANSWER_MODES:
+            self.problem(file, _line(node, "answer_mode") or line,
+                         f"{entry_id}: unknown answer_mode '{mode}': use first or sequence")
+            mode = "first"
+        language = node.get("language") or "zh"
+        if language not in LANGUAGES:
+            self.problem(file, _line(node, "language") or line,
+                         f"{entry_id}: unknown language '{language}': use zh or en")
+            language = "zh"
+        category = node.get("category")
+        if not isinstance(category, str) or not category:
+            self.problem(file, line, f"{entry_id}: missing category")
+            category = "未分类"
+        action, record = self.action_record(file, node, line)
+        branches = self.branches(file, node.get("branches"), 0, line)
+        if branches and ask is None:
+            self.problem(file, line, f"{entry_id}: has branches but no `ask`")
+        return Entry(id=entry_id, category=category, customer=fields["customer"], answer=fields["answer"],
+                     answer_mode=str(mode), action=action, record=record, language=str(language),
+                     source=str(node.get("source") or ""), aliases=fields["aliases"], notes=fields["notes"],
+                     key_points=fields["key_points"], ask=str(ask) if ask is not None else None,
+                     branches=branches, file=file, line=line)
+
+
+def load(directory: str | os.PathLike[str] | None = None) -> KnowledgeBase:
+    """Load the book from a folder; problems are collected in `kb.problems`, never raised.
+
+    Raises KbError only when there is no book at all (missing folder, no entry files).
+    """
+    path = Path(directory) if directory is not None else default_kb_dir()
+    if not path.is_dir():
+        raise KbError(f"script book folder not found: {path} (give --kb DIR, set {ENV_KB}, "
+                      f"or run `voicebot kb init DIR` to copy the shipped book)")
+    loader = _Loader(path)
+    kb = KnowledgeBase(directory=path)
+    files = sorted(p for p in path.glob("*.yaml") if p.name not in ENTRY_FILES_EXCLUDED)
+    if not files:
+        raise KbError(f"no entry files (*.yaml) in {path}: run `voicebot kb init {path}` to copy the shipped book")
+    seen: dict[str, Entry] = {}
+    for file in files:
+        data = loader.read(file)
+        if data is None:
+            continue
+        if not isinstance(data, list):
+            loader.problem(str(file), 1, "an entry file must be a YAML list of entries (each starting with `- id:`)")
+            continue
+        for node in data:
+            entry = loader.entry(str(file), node)
+            if entry is None:
+                continue
+            if entry.id in seen:
+                first = seen[entry.id]
+                loader.problem(str(file), entry.line,
+                               f"duplicate id '{entry.id}' (first at {first.file}:{first.line})")
+                continue
+            seen[entry.id] = entry
+            kb.entries.append(entry)
+    _check_shared_phrases(loader, kb.entries)
+    kb.settings = _load_settings(loader, path / "settings.yaml")
+    kb.protocols = _load_protocols(loader, path / "protocols.yaml")
+    kb.problems = loader.problems
+    return kb
+
+
+def _check_shared_phrases(loader: _Loader, entries: Iterable[Entry]) -> None:
+    """A customer phrasing listed under two entries with different answers makes the match a coin toss."""
+    owner: dict[str, Entry] = {}
+    for entry in entries:
+        for phrase in entry.customer:
+            key = normalize(phrase)
+            if not key:
+                loader.problem(entry.file, entry.line, f"{entry.id}: customer line {phrase!r} is empty once normalised")
+                continue
+            other = owner.get(key)
+            if other is not None and other.id != entry.id and other.answer != entry.answer:
+                loader.problem(entry.file, entry.line,
+                               f"{entry.id}: customer line {phrase!r} also belongs to {other.id} "
+                               f"({other.file}:{other.line}): keep it in one entry")
+            owner.setdefault(key, entry)
+
+
+def _load_settings(loader: _Loader, path: Path) -> dict[str, str]:
+    if not path.exists():
+        loader.problem(str(path), 0, "settings.yaml missing: placeholders like {工号} will be spoken as written")
+        return {}
+    data = loader.read(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        loader.problem(str(path), 1, "settings.yaml must be a mapping such as `工号: \"1234\"`")
+        return {}
+    values = {str(k): str(v) for k, v in data.items() if v is not None}
+    for name in VALUE_PLACEHOLDERS + ("称呼",):
+        if name not in values:
+            loader.problem(str(path), 0, f"settings.yaml has no `{name}`: add `{name}: ...`")
+    for key, value in values.items():
+        loader.check_text(str(path), _line(data, key), value, f"setting {key}")
+    # A setting may use another ({来电目的} mentions {业务}): expand once, capped words untouched.
+    plain = {k: v for k, v in values.items() if k not in CAPPED_WORDS}
+    return {k: _PLACEHOLDER.sub(lambda m: plain.get(m.group(1), m.group(0)) if m.group(1) != k
+                                else m.group(0), v) for k, v in values.items()}
+
+
+REQUIRED_PROTOCOLS: Final = ("opening", "no_response", "off_topic", "not_heard", "speak_louder", "noisy",
+                             "dialect", "closing", "words_to_avoid")
+
+
+def _load_protocols(loader: _Loader, path: Path) -> dict[str, Any]:
+    if not path.exists():
+        loader.problem(str(path), 0, "protocols.yaml missing: the call's protocols fall back to nothing")
+        return {}
+    data = loader.read(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        loader.problem(str(path), 1, "protocols.yaml must be a mapping of protocol names")
+        return {}
+    for name in REQUIRED_PROTOCOLS:
+        if name not in data:
+            loader.problem(str(path), 0, f"protocols.yaml has no `{name}` protocol")
+
+    def walk(node: Any, where: str, line: int) -> None:
+        if isinstance(node, str):
+            loader.check_text(str(path), line, node, where)
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{where}.{k}", _line(node, k) or line)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, where, line)
+
+    walk(data, "protocols", 1)
+    return _to_builtin(data)
+
+
+def _to_builtin(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _to_builtin(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_to_builtin(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
