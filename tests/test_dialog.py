@@ -131,7 +131,7 @@ def test_thanks_with_a_question_gets_thanks_then_the_answer(policy):
 
 def test_manager_request_mutes_and_escalates(policy):
     actions = heard(policy, "找你们领导来接电话")
-    assert said(actions)[0] == "请您稍等，我马上叫领导来接听"
+    assert said(actions)[0].startswith("请您稍等，我马上叫领导来接听")
     assert any(isinstance(a, Escalate) for a in actions)
     assert actions[-1] == Hangup("escalated")
 

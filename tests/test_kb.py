@@ -66,25 +66,25 @@ ENTRY = """\
 - id: {id}
   category: 测试
   customer: [{phrase}, 第二种说法, 第三种说法{id}, 第四种说法{id}, 第五种说法{id}]
-  answer: [{answer}]
+  answer: ["{answer}"]
   action: {action}
 """
 
 
 def test_planted_errors_are_reported_with_file_and_line(tmp_path):
     text = (ENTRY.format(id="a1", phrase="你们是谁", answer="我们是北京移动", action="wait")
-            + ENTRY.format(id="a1", phrase="录音吗", answer="有录音", action="wait")          # duplicate id, line 7
-            + ENTRY.format(id="a3", phrase="你们是谁", answer="别的答案", action="fly")        # shared phrase + bad action, line 13
-            + "- id: a4\n  category: 测试\n  customer: [哪里, b, c, d, e]\n  answer: []\n"     # missing answer, line 19
-            + ENTRY.format(id="a5", phrase="工号", answer="我的工号是{员工号}", action="wait"))  # unknown placeholder, line 23
+            + ENTRY.format(id="a1", phrase="录音吗", answer="有录音", action="wait")          # duplicate id, line 6
+            + ENTRY.format(id="a3", phrase="你们是谁", answer="别的答案", action="fly")        # shared phrase (11) + bad action (15)
+            + "- id: a4\n  category: 测试\n  customer: [哪里, b, c, d, e]\n  answer: []\n"     # missing answer, line 16
+            + ENTRY.format(id="a5", phrase="工号", answer="我的工号是{员工号}", action="wait"))  # unknown placeholder, line 20
     path = write_book(tmp_path, text)
     book = kb.load(path)
     messages = [str(p) for p in book.problems]
     f = str(path / "book.yaml")
-    assert any(m.startswith(f"{f}:7: duplicate id 'a1'") for m in messages), messages
-    assert any(m.startswith(f"{f}:17:") and "unknown action 'fly'" in m for m in messages), messages
-    assert any(m.startswith(f"{f}:13:") and "also belongs to a1" in m for m in messages), messages
-    assert any(m.startswith(f"{f}:19:") and "missing answer" in m for m in messages), messages
+    assert any(m.startswith(f"{f}:6: duplicate id 'a1'") for m in messages), messages
+    assert any(m.startswith(f"{f}:15:") and "unknown action 'fly'" in m for m in messages), messages
+    assert any(m.startswith(f"{f}:11:") and "also belongs to a1" in m for m in messages), messages
+    assert any(m.startswith(f"{f}:16:") and "missing answer" in m for m in messages), messages
     assert any(f"{f}:" in m and "unknown placeholder {员工号}" in m for m in messages), messages
     assert {e.id for e in book} == {"a1", "a3", "a4", "a5"}   # the rest of the book still loads
 

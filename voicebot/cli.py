@@ -160,6 +160,348 @@ def cmd_match(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- speech and calls
+
+def _book_phrases(book: Any) -> list[str]:
+    """Vocabulary to bias recognition toward: every customer phrasing of the book."""
+    return [p for e in book for p in e.customer]
+
+
+def _recognizer(args: argparse.Namespace, out: Out, book: Any = None) -> Any:
+    from .asr import load_recognizer
+    phrases = _book_phrases(book) if (book is not None and getattr(args, "bias", False)) else None
+    rec, note = load_recognizer(args.asr, args.model, phrases=phrases)
+    if not getattr(args, "json", False):
+        out.print(note, style="dim")
+    else:
+        print(note, file=sys.stderr)
+    return rec
+
+
+def _synthesizer(args: argparse.Namespace) -> Any:
+    from .tts import load_synthesizer
+    return load_synthesizer(rate=getattr(args, "rate", None))
+
+
+def cmd_transcribe(args: argparse.Namespace, out: Out) -> int:
+    from .audio import audio_info, read_audio
+    rec = _recognizer(args, out)
+    for path in args.files:
+        info = audio_info(path)
+        samples = read_audio(path)
+        tr = rec.transcribe(samples)
+        if args.json:
+            emit_json({"file": str(path), "text": tr.text, "confidence": round(tr.confidence, 3),
+                       "language": tr.language, "engine": tr.engine, "duration_s": round(info.duration_s, 2),
+                       "words": [{"text": w.text, "start": round(w.start, 2), "end": round(w.end, 2),
+                                  "conf": round(w.conf, 3)} for w in tr.words]})
+        else:
+            out.print(f"{path}: {tr.text}  (conf {tr.confidence:.2f}, {info.describe()})")
+    return 0
+
+
+def cmd_say(args: argparse.Namespace, out: Out) -> int:
+    from .audio import SAMPLE_RATE, write_wav
+    synth = _synthesizer(args)
+    text = " ".join(args.text)
+    samples = synth.synthesize(text, args.language)
+    if args.output:
+        write_wav(args.output, samples)
+        out.print(f"wrote {args.output} ({len(samples) / SAMPLE_RATE:.1f} s)")
+    else:
+        from .audio import SpeakerSink
+        SpeakerSink(args.device).play(samples)
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace, out: Out) -> int:
+    from .audio import list_devices
+    devices = list_devices()
+    if args.json:
+        emit_json([d.__dict__ for d in devices])
+        return 0
+    if not devices:
+        out.print("no audio devices found (PortAudio lists none): use `voicebot simulate FILE.wav` or `voicebot chat`")
+        return 4
+    for d in devices:
+        mark = ("*" if d.is_default_in or d.is_default_out else " ")
+        out.print(f"{mark}{d.index:>3}  {d.name}  in:{d.inputs} out:{d.outputs}  {d.default_samplerate:.0f} Hz")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, out: Out) -> int:
+    from .asr import models
+    if args.models_command == "list":
+        for name, spec in models.CATALOGUE.items():
+            found = models.find_model(name)
+            out.print(f"{name:<14} {'found: ' + str(found) if found else 'missing'}  {spec.description}")
+        return 0
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), TimeRemainingColumn(), disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(args.name, total=None)
+
+        def progress(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        path = models.download(args.name, Path(args.dest) if args.dest else None, url=args.url, progress=progress)
+    out.print(f"model {args.name} ready in {path}")
+    return 0
+
+
+def _policy(args: argparse.Namespace, book: Any) -> Any:
+    from .dialog import Policy, PolicyOptions
+    from .matcher import Matcher
+    opts = PolicyOptions(no_input_timeout_s=args.timeout) if getattr(args, "timeout", None) else PolicyOptions()
+    return Policy(book, Matcher(book), opts)
+
+
+def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, Any]], None]:
+    def show(ev: dict[str, Any]) -> None:
+        if args.json:
+            emit_json(ev)
+            return
+        kind = ev["type"]
+        t = f"{ev['t']:7.2f}s"
+        if kind == "say":
+            out.print(f"{t}  bot      {ev['text']}" + (f"   [{ev['entry']}]" if ev.get("entry") else
+                                                        f"   [{ev['reason']}]"), style="cyan")
+        elif kind == "heard":
+            extra = f"   → {ev['entry']} {ev['score']}" if ev.get("entry") else ""
+            out.print(f"{t}  customer {ev['text'] or '(unclear)'}{extra}", style="bold")
+        elif kind in ("record", "escalate", "hangup", "ringback", "silence"):
+            detail = ev.get("kind") or ev.get("reason") or ev.get("seconds")
+            out.print(f"{t}  {kind:<8} {detail}" + (f": {ev['text']}" if ev.get("text") else ""), style="yellow")
+    return show
+
+
+def _call_options(args: argparse.Namespace) -> Any:
+    from .call import CallOptions
+    return CallOptions(second_visit=getattr(args, "second_visit", False))
+
+
+def cmd_simulate(args: argparse.Namespace, out: Out) -> int:
+    from .audio import read_audio
+    from .call import simulate
+    from .record import new_call_dir
+    for f in args.files:          # every file is checked before the call starts: one clear error
+        read_audio(f)
+    book = _load_kb(args)
+    rec = _recognizer(args, out, book)
+    synth = _synthesizer(args)
+    groups = [[f] for f in args.files] if args.each else [list(args.files)]
+    for files in groups:
+        folder = new_call_dir(args.out)
+        if not args.json:
+            out.print(f"call record: {folder}", style="dim")
+        result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args),
+                          on_event=_event_printer(args, out))
+        if not args.json:
+            out.print(f"call ended: {result.ended or 'line silent'}; record in {folder}", style="dim")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: Out) -> int:
+    from .call import simulate
+    from .record import new_call_dir
+    demo_dir = Path(__file__).resolve().parent / "demo"
+    files = sorted(str(p) for p in demo_dir.glob("*.wav"))
+    if not files:
+        raise VoicebotError(f"no demo recordings in {demo_dir}: reinstall voicebot")
+    book = _load_kb(args)
+    rec = _recognizer(args, out, book)
+    synth = _synthesizer(args)
+    folder = new_call_dir(args.out)
+    out.print(f"demo call: the customer's side is {', '.join(Path(f).name for f in files)}", style="dim")
+    speaker = None
+    if args.play:
+        from .audio import SpeakerSink
+        speaker = SpeakerSink()
+    result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args),
+                      on_event=_event_printer(args, out))
+    out.print(f"call ended: {result.ended}; recording with both voices: {folder / 'recording.wav'}", style="dim")
+    if speaker is not None:
+        from .audio import read_audio
+        speaker.play(read_audio(folder / "recording.wav"))
+    return 0
+
+
+def cmd_call(args: argparse.Namespace, out: Out) -> int:
+    from .audio import MicSource, SpeakerSink, list_devices
+    from .call import CallRunner
+    from .errors import DeviceError
+    from .record import new_call_dir
+    devices = list_devices()
+    if not any(d.inputs for d in devices) or not any(d.outputs for d in devices):
+        raise DeviceError("no microphone or speaker found: use `voicebot simulate FILE.wav` "
+                          "(WAV files as the customer) or `voicebot chat` (typed)")
+    book = _load_kb(args)
+    rec = _recognizer(args, out, book)
+    synth = _synthesizer(args)
+    folder = new_call_dir(args.out)
+    speaker = SpeakerSink(args.device)
+    runner = CallRunner(_policy(args, book), rec, synth, folder, _call_options(args),
+                        on_event=_event_printer(args, out), play=speaker.play)
+    out.print(f"live call, record in {folder}; Ctrl-C ends the call", style="dim")
+    mic = MicSource(args.device)
+    try:
+        with mic:
+            runner.start()
+            runner.run_frames(iter(mic))
+    except KeyboardInterrupt:
+        runner.emit({"type": "hangup", "reason": "trainer_ended"})
+        runner.close()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, out: Out) -> int:
+    from .dialog import Heard, Silence, Started
+    from .call import CallRunner
+    from .record import CallLog, new_call_dir
+    book = _load_kb(args)
+    policy = _policy(args, book)
+    folder = new_call_dir(args.out)
+    log = CallLog(folder)
+    show = _event_printer(args, out)
+    clock = 0.0
+
+    def emit(ev: dict[str, Any]) -> None:
+        ev = {"t": round(clock, 2)} | ev
+        log.write(ev)
+        show(ev)
+
+    def act(actions: list[Any]) -> None:
+        from .dialog import Escalate, Hangup, Record, Say
+        for a in actions:
+            if isinstance(a, Say):
+                emit({"type": "say", "text": a.text, "entry": a.entry, "reason": a.reason, "language": a.language})
+            elif isinstance(a, Record):
+                emit({"type": "record", "kind": a.kind, "text": a.text, "entry": a.entry})
+            elif isinstance(a, Escalate):
+                emit({"type": "escalate", "reason": a.reason})
+            elif isinstance(a, Hangup):
+                emit({"type": "hangup", "reason": a.reason})
+
+    if not args.json:
+        out.print(f"typed call (empty line = the customer stays silent, Ctrl-D ends); record in {folder}", style="dim")
+    emit({"type": "start", "second_visit": args.second_visit})
+    act(policy.handle(Started(clock, args.second_visit)))
+    try:
+        while not policy.ended:
+            if sys.stdin.isatty() and not args.json:
+                sys.stdout.write("customer> ")
+                sys.stdout.flush()
+            line = sys.stdin.readline()
+            if not line:
+                break
+            text = line.strip()
+            if not text:
+                clock += policy.timeout_s()
+                emit({"type": "silence", "seconds": policy.timeout_s()})
+                act(policy.handle(Silence(clock, policy.timeout_s())))
+                continue
+            clock += 3.0
+            actions = policy.handle(Heard(clock, text))
+            m = policy.last_match
+            emit({"type": "heard", "text": text,
+                  "entry": m.entry.id if m and m.text == text and m.entry else None,
+                  "score": round(m.score, 1) if m and m.text == text else None})
+            act(actions)
+    except KeyboardInterrupt:
+        emit({"type": "hangup", "reason": "trainer_ended"})
+    finally:
+        log.close()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, out: Out) -> int:
+    from .record import EVENTS_FILE, format_report, open_follow_ups, report
+    if args.follow_ups:
+        rows = open_follow_ups(args.call)
+        if args.json:
+            emit_json(rows)
+        else:
+            for r in rows:
+                out.print(f"{r['call']}  {r['t']:>6.1f}s  {r['kind']:<16} {r['text']}")
+            if not rows:
+                out.print("no follow-ups")
+        return 0
+    path = Path(args.call)
+    if not (path / EVENTS_FILE).exists():
+        raise VoicebotError(f"no call record in {path} (expected {EVENTS_FILE}): give a folder under calls/")
+    rep = report(path)
+    if args.json:
+        emit_json(rep.to_dict())
+    else:
+        for line in format_report(rep):
+            out.print(line)
+    return 0
+
+
+def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    def engine(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--asr", choices=["auto", "vosk", "whisper"], default="auto",
+                       help="recogniser: vosk (needs a Mandarin vosk model), whisper (from PyPI), "
+                            "auto = vosk if a Mandarin vosk model is found, else whisper (default)")
+        p.add_argument("--model", metavar="PATH", help="speech model folder (default: $VOICEBOT_MODEL, ./models/, cache)")
+
+    def call_opts(p: argparse.ArgumentParser) -> None:
+        engine(p)
+        p.add_argument("--json", action="store_true", help="one JSON event per line (t, type, text, entry, reason …)")
+        p.add_argument("--out", default="calls", metavar="DIR", help="where call records go (default: ./calls)")
+        p.add_argument("--second-visit", action="store_true", help="open with the second-visit (二访) script")
+        p.add_argument("--timeout", type=float, metavar="S", help="no-input timeout in seconds (default 4)")
+        p.add_argument("--bias", action="store_true", help="bias recognition toward the book's phrases (vosk grammar)")
+        p.add_argument("--rate", type=int, help="speaking rate of the bot's voice (words per minute)")
+
+    p = add("transcribe", cmd_transcribe, "print what the recogniser hears in audio files")
+    engine(p)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per file, with word timings")
+
+    p = add("say", cmd_say, "speak a line through the speaker, or write it to a WAV file")
+    p.add_argument("text", nargs="+", metavar="TEXT")
+    p.add_argument("-o", "--output", metavar="OUT.wav", help="write a WAV file instead of playing")
+    p.add_argument("--language", choices=["zh", "en"], default="zh")
+    p.add_argument("--rate", type=int, help="speaking rate (words per minute)")
+    p.add_argument("--device", help="output device (see `voicebot devices`)")
+
+    p = add("devices", cmd_devices, "list microphones and speakers")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("models", help="list or download speech models", description="Speech models.")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    add("list", cmd_models, "which models are found where", msub)
+    q = add("download", cmd_models, "download a model (size and SHA-256 checked, resumable)", msub)
+    q.add_argument("name", help="small-cn (vosk-model-small-cn-0.22, 42 MB) or cn (vosk-model-cn-0.22, 1.3 GB)")
+    q.add_argument("--dest", metavar="DIR", help="where to unpack (default ./models)")
+    q.add_argument("--url", help="download from this address instead (a mirror)")
+
+    p = add("simulate", cmd_simulate, "run a call whose customer side is WAV files, one after another")
+    call_opts(p)
+    p.add_argument("files", nargs="+", metavar="WAV")
+    p.add_argument("--each", action="store_true", help="each file its own call")
+
+    p = add("demo", cmd_demo, "a demo call from a shipped customer recording, answered by voice")
+    call_opts(p)
+    p.add_argument("--play", action="store_true", help="also play the call recording on the speaker")
+
+    p = add("call", cmd_call, "a live call: microphone and speaker (Ctrl-C ends it)")
+    call_opts(p)
+    p.add_argument("--device", help="audio device (see `voicebot devices`)")
+
+    p = add("chat", cmd_chat, "the same call typed in the terminal (no microphone needed)")
+    p.add_argument("--json", action="store_true", help="one JSON event per line")
+    p.add_argument("--out", default="calls", metavar="DIR")
+    p.add_argument("--second-visit", action="store_true", help="open with the second-visit (二访) script")
+    p.add_argument("--timeout", type=float, metavar="S", help="no-input timeout in seconds (default 4)")
+
+    p = add("report", cmd_report, "summarise a call record for the trainer")
+    p.add_argument("call", metavar="CALL", help="a call folder (calls/<time>), or a folder of calls with --follow-ups")
+    p.add_argument("--follow-ups", action="store_true", help="list every follow-up across the calls in the folder")
+    p.add_argument("--json", action="store_true")
+
+
 # ---------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = []
+_EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [_register_speech]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

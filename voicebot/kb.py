@@ -27,7 +27,7 @@ VALUE_PLACEHOLDERS: Final = ("工号", "业务", "资费", "来电目的", "号�
 # Words the book caps per call (特殊问题3): said as written until the cap, then the fallback.
 CAPPED_WORDS: Final = {"称呼": "", "咱们": "我们", "咱": ""}
 PLACEHOLDERS: Final = VALUE_PLACEHOLDERS + tuple(CAPPED_WORDS)
-ENTRY_FILES_EXCLUDED: Final = ("settings.yaml", "protocols.yaml")
+ENTRY_FILES_EXCLUDED: Final = ("settings.yaml", "protocols.yaml", "out_of_scope.yaml")
 _PLACEHOLDER: Final = re.compile(r"\{([^{}]*)\}")
 _ID: Final = re.compile(r"^[a-z0-9_]+$")
 WHEN_KEYWORDS: Final = ("yes", "no", "other")
@@ -127,6 +127,8 @@ class KnowledgeBase:
     entries: list[Entry] = field(default_factory=list)
     protocols: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    out_of_scope: list[str] = field(default_factory=list)
+    """Things customers say that the book does not answer (examples for the matcher's no-match class)."""
     problems: list[Problem] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Entry]:
@@ -175,7 +177,9 @@ def fill(template: str, values: dict[str, str], counts: dict[str, int] | None = 
             return said
         return str(values.get(name, match.group(0)))
 
-    return _PLACEHOLDER.sub(replace, template)
+    text = _PLACEHOLDER.sub(replace, template)
+    # A dropped 称呼 leaves its comma behind: "，您可以…" or "抱歉，，我…".
+    return re.sub(r"^[，,、]+|(?<=[，,、。！？])[，,、]+", "", text)
 
 
 def placeholders(text: str) -> list[str]:
@@ -399,6 +403,7 @@ def load(directory: str | os.PathLike[str] | None = None) -> KnowledgeBase:
     _check_shared_phrases(loader, kb.entries)
     kb.settings = _load_settings(loader, path / "settings.yaml")
     kb.protocols = _load_protocols(loader, path / "protocols.yaml")
+    kb.out_of_scope = _load_out_of_scope(loader, path / "out_of_scope.yaml", kb.entries)
     kb.problems = loader.problems
     return kb
 
@@ -440,6 +445,25 @@ def _load_settings(loader: _Loader, path: Path) -> dict[str, str]:
     plain = {k: v for k, v in values.items() if k not in CAPPED_WORDS}
     return {k: _PLACEHOLDER.sub(lambda m: plain.get(m.group(1), m.group(0)) if m.group(1) != k
                                 else m.group(0), v) for k, v in values.items()}
+
+
+def _load_out_of_scope(loader: _Loader, path: Path, entries: list[Entry]) -> list[str]:
+    """Off-topic examples: optional; a line that is also an entry's customer line is a problem."""
+    if not path.exists():
+        return []
+    data = loader.read(path)
+    if data is None:
+        return []
+    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+        loader.problem(str(path), 1, "out_of_scope.yaml must be a list of lines (each starting with `- `)")
+        return []
+    owners = {normalize(p): e for e in entries for p in e.customer}
+    for i, line in enumerate(data):
+        entry = owners.get(normalize(line))
+        if entry is not None:
+            loader.problem(str(path), _line(data) + i if _line(data) else 0,
+                           f"{line!r} is also a customer line of {entry.id}: keep it in one place")
+    return [str(x) for x in data]
 
 
 REQUIRED_PROTOCOLS: Final = ("opening", "no_response", "off_topic", "not_heard", "speak_louder", "noisy",

@@ -3,20 +3,30 @@
 Every customer phrasing of the book is indexed twice: as normalised characters and as a pinyin key
 (one code point per toneless, folded syllable). A query scores against each phrasing as the best of
 the character ratio, the pinyin ratio (absorbs homophone ASR errors: 手机号 → 手机好) and a
-length-guarded partial ratio (absorbs padding: 喂你好我想问一下……). An entry's score is its best
-phrasing's. As in hassil, the best entry is accepted only if it clears a threshold and beats the
-runner-up (an entry with a different answer) by a margin.
+length-guarded partial ratio (absorbs padding: 喂你好我想问一下……). Edit distance alone misses
+paraphrases that share the key words but not the wording, so each entry also gets a TF-IDF cosine
+between the query's pinyin syllables and bigrams and all its phrasings together (录音, 垄断, 机主
+weigh much; 你们, 吗 weigh nothing). An entry's score blends its best fuzzy score with that cosine.
+`scripts_kb/out_of_scope.yaml` is a no-match class scored the same way: a line closer to small talk
+than to any entry is off-topic. As in hassil, the best entry is accepted only if it clears a
+threshold and beats the runner-up (an entry with a different answer) by a margin.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Final, Iterable, Sequence
 
+import math
+from collections import Counter
+
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from .kb import Entry, KnowledgeBase
-from .text import normalize, pinyin_key
+from .text import normalize, pinyin_key, pinyin_syllables
+
+OUT_OF_SCOPE: Final = "__out_of_scope__"
+"""Id of the no-match class built from scripts_kb/out_of_scope.yaml."""
 
 TOP_K: Final = 40
 """Phrasings rescored with partial_ratio (the expensive scorer) after the cheap ratio pass."""
@@ -26,8 +36,10 @@ TOP_K: Final = 40
 class MatcherOptions:
     """Tuning, each default measured on tests/data/heldout.yaml (see benchmarks/bench_matcher.py)."""
 
-    threshold: float = 62.0
-    """Below this an utterance is out of scope (→ off-topic protocol)."""
+    threshold: float = 45.0
+    """Below this blended score an utterance is out of scope (→ off-topic protocol)."""
+    fuzzy_weight: float = 0.5
+    """Share of the fuzzy (edit-distance) score in the blend; the rest is the TF-IDF cosine × 100."""
     margin: float = 2.0
     """The best entry must beat the runner-up (with a different answer) by this much, else ambiguous."""
     partial_min_len: int = 4
@@ -71,7 +83,8 @@ class Match:
     top: tuple[Candidate, ...] = field(default=())
     """The three best entries, for trainers who want to see why."""
     reason: str = "matched"
-    """matched, no_match (below threshold), ambiguous (within margin of the runner-up) or empty."""
+    """matched, no_match (below threshold), out_of_scope (closer to small talk than to the book),
+    ambiguous (within margin of the runner-up) or empty."""
 
     def to_dict(self) -> dict[str, object]:
         return {"text": self.text, "normalized": self.normalized,
@@ -82,36 +95,91 @@ class Match:
                 "top": [{"entry": c.entry_id, "score": round(c.score, 1), "phrase": c.phrase} for c in self.top]}
 
 
+class _TfIdf:
+    """Sparse TF-IDF over pinyin unigrams (half weight) and bigrams, one document per entry."""
+
+    def __init__(self, docs: list[list[str]]) -> None:
+        counts = [Counter() for _ in docs]
+        for counter, phrases in zip(counts, docs):
+            for phrase in phrases:
+                counter.update(self.features(phrase))
+        n = len(docs)
+        df = Counter(k for c in counts for k in c)
+        self.idf = {k: math.log((n + 1) / (d + 0.5)) for k, d in df.items()}
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for doc, counter in enumerate(counts):
+            for k, w in self._unit(counter).items():
+                rows, weights = postings.setdefault(k, ([], []))
+                rows.append(doc)
+                weights.append(w)
+        self.postings = {k: (np.asarray(r, dtype=np.int64), np.asarray(w)) for k, (r, w) in postings.items()}
+        self.n = n
+
+    @staticmethod
+    def features(text: str) -> Counter:
+        syl = pinyin_syllables(text)
+        out: Counter = Counter()
+        for s in syl:
+            out["u" + s] += 0.5
+        for a, b in zip(syl, syl[1:]):
+            out["b" + a + " " + b] += 1.0
+        return out
+
+    def _unit(self, counter: Counter) -> dict[str, float]:
+        vec = {k: (1 + math.log(x)) * self.idf[k] for k, x in counter.items() if x > 0 and k in self.idf}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {k: v / norm for k, v in vec.items()}
+
+    def cosine(self, text: str) -> np.ndarray:
+        scores = np.zeros(self.n)
+        for k, w in self._unit(self.features(text)).items():
+            rows, weights = self.postings[k]
+            scores[rows] += w * weights
+        return scores
+
+
 class Matcher:
     """Index of the book's customer phrasings; `match(text)` picks the entry."""
 
-    def __init__(self, entries: KnowledgeBase | Iterable[Entry], options: MatcherOptions | None = None) -> None:
+    def __init__(self, entries: KnowledgeBase | Iterable[Entry], options: MatcherOptions | None = None,
+                 out_of_scope: Sequence[str] | None = None) -> None:
         self.options = options or MatcherOptions()
+        if out_of_scope is None:
+            out_of_scope = entries.out_of_scope if isinstance(entries, KnowledgeBase) else ()
         self.entries: list[Entry] = list(entries)
         self._by_id = {e.id: e for e in self.entries}
         self._index = {e.id: i for i, e in enumerate(self.entries)}
+        # Document i < len(entries) is entry i; the last one (if any examples) is the no-match class.
+        docs = [list(e.customer) for e in self.entries]
+        self._ids = [e.id for e in self.entries]
+        if out_of_scope:
+            docs.append(list(out_of_scope))
+            self._ids.append(OUT_OF_SCOPE)
         phrases: list[str] = []
         owners: list[int] = []
-        for index, entry in enumerate(self.entries):
-            for phrase in entry.customer:
+        for index, doc in enumerate(docs):
+            for phrase in doc:
                 if normalize(phrase):
                     phrases.append(phrase)
                     owners.append(index)
         self._phrases = phrases
         self._owners = np.asarray(owners, dtype=np.int64)
+        self._starts = np.flatnonzero(np.r_[True, self._owners[1:] != self._owners[:-1]]) if owners else \
+            np.zeros(0, dtype=np.int64)
         self._chars = [normalize(p) for p in phrases]
         self._keys = [pinyin_key(p) for p in phrases]
         self._key_lens = np.asarray([len(k) for k in self._keys], dtype=np.float64)
+        self._tfidf = _TfIdf(docs)
         # Entries whose answers are identical are one answer asked twice in the book: no margin between them.
         answer_group: dict[tuple[str, ...], int] = {}
-        self._group = np.asarray([answer_group.setdefault(e.answer or (e.id,), i)
-                                  for i, e in enumerate(self.entries)], dtype=np.int64)
+        groups = [answer_group.setdefault(e.answer or (e.id,), i) for i, e in enumerate(self.entries)]
+        self._group = np.asarray(groups + [-1] * (len(docs) - len(self.entries)), dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def phrase_scores(self, text: str) -> np.ndarray:
-        """Score of `text` against every indexed phrasing (0–100)."""
+        """Fuzzy score of `text` against every indexed phrasing (0–100)."""
         opts = self.options
         query = normalize(text)
         qkey = pinyin_key(text)
@@ -127,22 +195,34 @@ class Matcher:
         if eligible.any():
             pool = np.flatnonzero(eligible)
             if len(pool) > TOP_K:
-                pool = pool[np.argsort(-scores[pool])[:TOP_K]]
+                pool = pool[np.argpartition(-scores[pool], TOP_K)[:TOP_K]]
             for i in pool:
                 partial = fuzz.partial_ratio(self._keys[i], qkey) * opts.partial_weight
                 if partial > scores[i]:
                     scores[i] = partial
         return scores
 
-    def rank(self, text: str) -> list[Candidate]:
-        """All entries, best first."""
+    def doc_scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Blended score per document (entries, then the no-match class) and each one's best phrasing."""
         scores = self.phrase_scores(text)
-        best: dict[int, tuple[float, int]] = {}
-        for i in np.argsort(-scores, kind="stable"):
-            owner = int(self._owners[i])
-            if owner not in best:
-                best[owner] = (float(scores[i]), int(i))
-        return [Candidate(self.entries[o].id, s, self._phrases[i]) for o, (s, i) in best.items()]
+        fuzzy = np.maximum.reduceat(scores, self._starts) if len(scores) else np.zeros(len(self._ids))
+        # Index of the best phrasing within each document.
+        best_phrase = np.empty(len(self._starts), dtype=np.int64)
+        bounds = list(self._starts) + [len(scores)]
+        for d in range(len(self._starts)):
+            a, b = bounds[d], bounds[d + 1]
+            best_phrase[d] = a + int(np.argmax(scores[a:b]))
+        w = self.options.fuzzy_weight
+        blended = w * fuzzy + (1 - w) * 100.0 * self._tfidf.cosine(text)
+        return blended, best_phrase
+
+    def rank(self, text: str) -> list[Candidate]:
+        """Every document (entries and the no-match class), best first."""
+        if not normalize(text) or not self._phrases:
+            return []
+        blended, best_phrase = self.doc_scores(text)
+        order = np.argsort(-blended, kind="stable")
+        return [Candidate(self._ids[d], float(blended[d]), self._phrases[best_phrase[d]]) for d in order]
 
     def match(self, text: str, among: Sequence[str] | None = None) -> Match:
         """The entry the customer is asking, or a no-match with the reason.
@@ -159,6 +239,11 @@ class Matcher:
         if not ranked:
             return Match(text, norm, None, 0.0, None, None, (), "no_match")
         best = ranked[0]
+        if best.entry_id == OUT_OF_SCOPE:
+            entries_only = [c for c in ranked if c.entry_id != OUT_OF_SCOPE]
+            return Match(text, norm, None, best.score, best.phrase, entries_only[0] if entries_only else None,
+                         tuple(ranked[:3]), "out_of_scope")
+        ranked = [c for c in ranked if c.entry_id != OUT_OF_SCOPE]
         best_group = self._group[self._index[best.entry_id]]
         runner = next((c for c in ranked[1:]
                        if self._group[self._index[c.entry_id]] != best_group), None)
