@@ -43,10 +43,10 @@ def evaluate(matcher: Matcher, lines, oos) -> tuple[float, float]:
 
 def main() -> None:
     book = kb.load(ROOT / "scripts_kb")
-    grid = [MatcherOptions(threshold=t, fuzzy_weight=w, margin=mg)
-            for t in (30, 34, 38, 42) for w in (0.3, 0.4, 0.5) for mg in (0.0, 1.0)]
+    grid = [MatcherOptions(threshold=t, fuzzy_weight=w, out_of_scope_weight=o)
+            for t in (20, 25, 30, 35) for w in (0.4, 0.5) for o in (0.9, 1.0, 1.1)]
     folds = list(fold_sets(book, FOLDS))
-    print(f"{'threshold':>9} {'fuzzy_w':>7} {'margin':>6} {'cv-acc':>7} {'cv-rej':>7}")
+    print(f"{'threshold':>9} {'fuzzy_w':>7} {'oos_w':>6} {'cv-acc':>7} {'cv-rej':>7}")
     results = []
     for opts in grid:
         accs, rejs = [], []
@@ -56,7 +56,7 @@ def main() -> None:
             rejs.append(rej)
         acc, rej = sum(accs) / len(accs), sum(rejs) / len(rejs)
         results.append((min(acc, rej), acc, rej, opts))
-        print(f"{opts.threshold:>9} {opts.fuzzy_weight:>7} {opts.margin:>6} {acc:>7.1%} {rej:>7.1%}")
+        print(f"{opts.threshold:>9} {opts.fuzzy_weight:>7} {opts.out_of_scope_weight:>6} {acc:>7.1%} {rej:>7.1%}")
     best = max(results, key=lambda r: r[0])
     print(f"best by min(acc, rej): {best[3]}")
     held = YAML(typ="safe").load((ROOT / "tests/data/heldout.yaml").read_text(encoding="utf-8"))

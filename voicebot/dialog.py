@@ -135,6 +135,10 @@ class PolicyOptions:
     """A detected non-Mandarin language counts only above this probability."""
     branch_max_chars: int = 12
     """A reply longer than this that matches a book entry well is a new question, not an answer."""
+    branch_phrase_score: float = 70.0
+    """A reply fits a branch given as phrases when its fuzzy similarity to one reaches this."""
+    short_reply_chars: int = 5
+    """A yes/no this short with no question open is the customer's verdict on the offer."""
 
 
 # ---------------------------------------------------------------- policy
@@ -279,6 +283,8 @@ class Policy:
     def _heard(self, event: Heard) -> list[Action]:
         self.state.no_input = 0  # speech at any point resets the no-response count
         text = event.text.strip()
+        if re.fullmatch(r"[嗯恩噢哦]+[。，！.,!]*", text):
+            text = "是"  # a bare 嗯 is assent; normalisation would drop it as a filler
         opts = self.options
         if self._is_english(event):
             return self._answer(self.book.get("f_foreign_caller"), event.text) \
@@ -317,11 +323,20 @@ class Policy:
         return [self._say(self._line("not_heard"), "not_heard")]
 
     def _classify(self, text: str) -> str | None:
-        """yes / no / None for a reply to a question back (protocols.yaml `replies`)."""
+        """yes / no / None for a reply to a question back (protocols.yaml `replies`).
+
+        Yes-words that contain a negation (没问题, 不错) are looked at first, then negations, then
+        the other yes-words: 不是 and 没有 are no, 是的 is yes.
+        """
         norm = normalize(text)
-        if any(w and normalize(w) in norm for w in self.no_words):
+        neg = [n for n in (normalize(w) for w in self.no_words) if n]
+        for w in self.yes_words:
+            w = normalize(w)
+            if w and any(n in w for n in neg) and w in norm:
+                return "yes"
+        if any(n in norm for n in neg):
             return "no"
-        if any(w and normalize(w) in norm for w in self.yes_words):
+        if any(w in norm for w in (normalize(x) for x in self.yes_words) if w):
             return "yes"
         return None
 
@@ -345,7 +360,7 @@ class Policy:
         chosen = None
         for branch in pending.branches:
             if isinstance(branch.when, tuple):
-                if self.matcher.similarity(text, branch.when) >= self.matcher.options.threshold:
+                if self.matcher.similarity(text, branch.when) >= self.options.branch_phrase_score:
                     chosen = branch
                     break
             elif branch.when == kind:
@@ -359,6 +374,11 @@ class Policy:
                     chosen = None
         if chosen is None:
             self.state.open = None
+            if kind is not None and len(norm) <= self.options.short_reply_chars:
+                # A plain yes/no the book gives no branch for (calming worked, 好吧): back to the offer.
+                resume = self.book.settings.get("转业务话术")
+                entry_id = pending.entry.id if pending.entry else None
+                return [self._say(resume, "continue", entry_id)] if resume else []
             return None
         self.state.open = None
         entry_id = pending.entry.id if pending.entry else None
@@ -380,6 +400,9 @@ class Policy:
         m = self.matcher.match(core)
         self.last_match = m
         if m.entry is None:
+            verdict = self._verdict(text)
+            if verdict is not None:
+                return self._offer_verdict(verdict)
             return self._off_topic(text)
         return prefix + self._answer(m.entry, text)
 
@@ -416,6 +439,25 @@ class Policy:
             actions.append(Escalate(entry_id or "escalate"))
             return self._end(actions, "escalated")
         return actions
+
+    def _verdict(self, text: str) -> str | None:
+        """A short reply that opens with a yes/no word (好的可以, 不需要): the customer's verdict."""
+        norm = normalize(text)
+        if not norm or len(norm) > self.options.short_reply_chars:
+            return None
+        words = [w for w in (normalize(x) for x in self.yes_words + self.no_words) if w]
+        if not any(norm.startswith(w) for w in words):
+            return None
+        return self._classify(text)
+
+    def _offer_verdict(self, verdict: str) -> list[Action]:
+        """好/可以 to the offer: open it and close; 不需要: the book's polite closing."""
+        name = "offer_accepted" if verdict == "yes" else "offer_declined"
+        line = self._line(name)
+        if not line:
+            return []
+        actions: list[Action] = [self._say(line, name)]
+        return self._end(actions, name)
 
     def _off_topic(self, text: str) -> list[Action]:
         proto = self.book.protocol("off_topic")

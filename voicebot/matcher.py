@@ -36,12 +36,14 @@ TOP_K: Final = 40
 class MatcherOptions:
     """Tuning, each default measured on tests/data/heldout.yaml (see benchmarks/bench_matcher.py)."""
 
-    threshold: float = 45.0
-    """Below this blended score an utterance is out of scope (→ off-topic protocol)."""
-    fuzzy_weight: float = 0.5
-    """Share of the fuzzy (edit-distance) score in the blend; the rest is the TF-IDF cosine × 100."""
+    threshold: float = 20.0
+    """Below this blended score nothing in the book is close (the no-match class does most rejecting)."""
+    fuzzy_weight: float = 0.3
+    """Share of the fuzzy (edit-distance) score in the blend; the rest is the TF-IDF cosine × 100.
+    Key words matter more than wording: 5-fold cross-validation on the book's paraphrases chose 0.3."""
     margin: float = 2.0
-    """The best entry must beat the runner-up (with a different answer) by this much, else ambiguous."""
+    """The best entry must beat the runner-up (with a different answer) by this much, else ambiguous
+    (hassil's rule: a near tie is a 'please repeat', not a guess)."""
     partial_min_len: int = 4
     """Partial matching only for phrasings of at least this many syllables (short ones match anything)."""
     partial_weight: float = 0.92
@@ -50,6 +52,8 @@ class MatcherOptions:
     """Partial matching only when the query is at most this many times longer than the phrasing."""
     pinyin_weight: float = 0.97
     """Pinyin ratio counts slightly less than characters: same sound, not necessarily same word."""
+    out_of_scope_weight: float = 0.95
+    """Scale of the no-match class's score: above 1 rejects more, below 1 accepts more (cross-validated)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,14 @@ class _TfIdf:
             scores[rows] += w * weights
         return scores
 
+    def nearest(self, text: str, phrases: list[dict[str, float]]) -> float:
+        """Best cosine against single phrasings (for a heterogeneous class, whose centroid means little)."""
+        q = self._unit(self.features(text))
+        return max((sum(w * v.get(k, 0.0) for k, w in q.items()) for v in phrases), default=0.0)
+
+    def phrase_vectors(self, phrases: Iterable[str]) -> list[dict[str, float]]:
+        return [self._unit(self.features(p)) for p in phrases]
+
 
 class Matcher:
     """Index of the book's customer phrasings; `match(text)` picks the entry."""
@@ -170,6 +182,8 @@ class Matcher:
         self._keys = [pinyin_key(p) for p in phrases]
         self._key_lens = np.asarray([len(k) for k in self._keys], dtype=np.float64)
         self._tfidf = _TfIdf(docs)
+        # Small talk has no common vocabulary: compare it phrase by phrase, not with its centroid.
+        self._oos_vectors = self._tfidf.phrase_vectors(out_of_scope) if out_of_scope else []
         # Entries whose answers are identical are one answer asked twice in the book: no margin between them.
         answer_group: dict[tuple[str, ...], int] = {}
         groups = [answer_group.setdefault(e.answer or (e.id,), i) for i, e in enumerate(self.entries)]
@@ -213,7 +227,12 @@ class Matcher:
             a, b = bounds[d], bounds[d + 1]
             best_phrase[d] = a + int(np.argmax(scores[a:b]))
         w = self.options.fuzzy_weight
-        blended = w * fuzzy + (1 - w) * 100.0 * self._tfidf.cosine(text)
+        cosine = self._tfidf.cosine(text)
+        if self._oos_vectors:
+            cosine[-1] = self._tfidf.nearest(text, self._oos_vectors)
+        blended = w * fuzzy + (1 - w) * 100.0 * cosine
+        if self._oos_vectors:
+            blended[-1] *= self.options.out_of_scope_weight
         return blended, best_phrase
 
     def rank(self, text: str) -> list[Candidate]:

@@ -27,6 +27,8 @@ _QUANTITY_RUN: Final = re.compile(r"[零一二两三四五六七八九]*[十百�
 _NOT_NUMBERS: Final = ("一一", "一二", "三三两两", "一五一十", "三五", "七八", "九九")
 # Fillers and interjections that carry no meaning for matching; removed on both sides.
 _FILLERS: Final = re.compile(r"[啊呀吧呢嘛哦喂嗯哈啦呗噢哎诶唉呃额]")
+# Discourse padding that opens phone questions ("喂你好，我想问一下，就是……"): no meaning for matching.
+_PADDING: Final = re.compile(r"(我想问一下|我想问问|我问一下|我问问|请问一下|请问|问一下|你好|您好|那个|就是说|就是)")
 _KEEP: Final = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 
 # Pinyin folding for southern and ASR confusions: zh/z, ch/c, sh/s, n/l, in/ing, en/eng.
@@ -68,6 +70,9 @@ def normalize(text: str) -> str:
     text = to_simplified(text)
     text = numerals_to_digits(text)
     text = _FILLERS.sub("", text)
+    stripped = _PADDING.sub("", text)
+    if _KEEP.search(stripped):  # never strip a line down to nothing (a bare 你好 stays)
+        text = stripped
     return "".join(_KEEP.findall(text))
 
 

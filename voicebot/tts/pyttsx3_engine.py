@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -95,6 +96,21 @@ class VoicePlan:
     """Voice for English words inside a Mandarin line (pinyin mode only: the pinyin voice would
     read them as pinyin)."""
 
+
+RENDER_ATTEMPTS: Final = 3
+"""espeak's finished-utterance can arrive before its file is written (seen here about 1 run in 300)."""
+
+
+def _wait_for_data(path: Path, timeout_s: float = 1.0) -> None:
+    """Wait until the file holds more than a WAV header and stops growing."""
+    deadline = time.monotonic() + timeout_s
+    last = -1
+    while time.monotonic() < deadline:
+        size = path.stat().st_size if path.exists() else 0
+        if size > 44 and size == last:
+            return
+        last = size
+        time.sleep(0.02)
 
 def _langs(voice: VoiceLike) -> list[str]:
     out = []
@@ -324,6 +340,17 @@ class Pyttsx3Synthesizer:
             (sink or SpeakerSink()).play(samples, SAMPLE_RATE)
 
     def _render(self, voice: str, said: str) -> np.ndarray:
+        """Render once; espeak's notification can race its file write, so an empty file is retried."""
+        for attempt in range(RENDER_ATTEMPTS):
+            try:
+                return self._render_once(voice, said)
+            except TtsError:
+                if attempt == RENDER_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _render_once(self, voice: str, said: str) -> np.ndarray:
         suffix = ".aiff" if self.driver in ("nsss", "avspeech") else ".wav"
         with _LOCK, tempfile.TemporaryDirectory(prefix="voicebot-tts-") as tmp:
             path = Path(tmp) / f"line{suffix}"
@@ -340,6 +367,7 @@ class Pyttsx3Synthesizer:
                     raise TtsError(f"{self.name} did not finish {said[:40]!r} within "
                                    f"{RENDER_TIMEOUT_S:g} s: check `espeak-ng -v "
                                    f"{voice.split('/')[-1]} \"{said[:20]}\"` works")
+            _wait_for_data(path)
             if not path.exists() or path.stat().st_size == 0:
                 raise TtsError(f"{self.name} wrote no audio for {said[:40]!r} with voice {voice!r}: "
                                f"check `espeak-ng -v {voice.split('/')[-1]} \"{said[:20]}\"` works")
