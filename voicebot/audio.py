@@ -561,6 +561,16 @@ class MicSource:
         except queue.Full:
             self.overflows += 1
 
+    def drain(self) -> int:
+        """Drop what was captured so far (the bot's own voice while it spoke); returns blocks dropped."""
+        dropped = 0
+        while True:
+            try:
+                self._queue.get_nowait()
+                dropped += 1
+            except queue.Empty:
+                return dropped
+
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._stream is None:
             self.open()

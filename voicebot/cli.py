@@ -314,9 +314,16 @@ def cmd_demo(args: argparse.Namespace, out: Out) -> int:
     folder = new_call_dir(args.out)
     out.print(f"demo call: the customer's side is {', '.join(Path(f).name for f in files)}", style="dim")
     speaker = None
-    if args.play:
-        from .audio import SpeakerSink
-        speaker = SpeakerSink()
+    if not args.no_play:
+        from .audio import SpeakerSink, list_devices
+        from .errors import DeviceError
+        try:
+            if any(d.outputs for d in list_devices()):
+                speaker = SpeakerSink()
+        except DeviceError:
+            speaker = None
+        if speaker is None and not args.json:
+            out.print("no speaker here: the call is written to a WAV recording instead", style="dim")
     result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args),
                       on_event=_event_printer(args, out))
     out.print(f"call ended: {result.ended}; recording with both voices: {folder / 'recording.wav'}", style="dim")
@@ -340,10 +347,16 @@ def cmd_call(args: argparse.Namespace, out: Out) -> int:
     synth = _synthesizer(args)
     folder = new_call_dir(args.out)
     speaker = SpeakerSink(args.device)
-    runner = CallRunner(_policy(args, book), rec, synth, folder, _call_options(args),
-                        on_event=_event_printer(args, out), play=speaker.play)
-    out.print(f"live call, record in {folder}; Ctrl-C ends the call", style="dim")
     mic = MicSource(args.device)
+
+    def play(audio: Any) -> None:
+        # Half duplex: whatever the microphone caught while the bot spoke is its own voice.
+        speaker.play(audio)
+        mic.drain()
+
+    runner = CallRunner(_policy(args, book), rec, synth, folder, _call_options(args),
+                        on_event=_event_printer(args, out), play=play)
+    out.print(f"live call, record in {folder}; Ctrl-C ends the call", style="dim")
     try:
         with mic:
             runner.start()
@@ -484,7 +497,8 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
 
     p = add("demo", cmd_demo, "a demo call from a shipped customer recording, answered by voice")
     call_opts(p)
-    p.add_argument("--play", action="store_true", help="also play the call recording on the speaker")
+    p.add_argument("--no-play", action="store_true",
+                   help="do not play the call on the speaker (it is always written to recording.wav)")
 
     p = add("call", cmd_call, "a live call: microphone and speaker (Ctrl-C ends it)")
     call_opts(p)

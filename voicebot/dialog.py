@@ -129,8 +129,13 @@ class PolicyOptions:
     """Below this mean word confidence the words are not trusted (VoiceXML's usual no-match line)."""
     quiet_dbfs: float = -38.0
     """Speech below this level is 'too quiet' (normal phone speech sits around -20 to -30 dBFS)."""
-    noisy_snr_db: float = 8.0
-    """Below this signal-to-noise ratio the line is too noisy to make out words reliably."""
+    very_quiet_dbfs: float = -50.0
+    """Below this the customer is asked to speak up whatever was recognised: a person could not hear it."""
+    noisy_snr_db: float = 10.0
+    """Below this signal-to-noise ratio the line is too noisy to make out words reliably (clean
+    fixtures measure ≥ 14 dB, babble at 3 dB measures about 8.5 dB)."""
+    poor_line_confidence: float = 0.75
+    """On a quiet or noisy line the words are trusted only above this confidence."""
     foreign_language_prob: float = 0.6
     """A detected non-Mandarin language counts only above this probability."""
     branch_max_chars: int = 12
@@ -183,6 +188,8 @@ class Policy:
         self.options = options or PolicyOptions()
         self.state = CallState()
         self.last_match: Match | None = None
+        self.last_branch: tuple[str | None, str] | None = None
+        """(entry id, 'yes'/'no'/'other'/'phrases') when the last reply answered a question back."""
         avoid = book.protocol("words_to_avoid")
         self.cap: int = int(avoid.get("cap", 3))
         replies = book.protocol("replies")
@@ -281,6 +288,8 @@ class Policy:
     # -- the customer spoke
 
     def _heard(self, event: Heard) -> list[Action]:
+        self.last_match = None
+        self.last_branch = None
         self.state.no_input = 0  # speech at any point resets the no-response count
         text = event.text.strip()
         if re.fullmatch(r"[嗯恩噢哦]+[。，！.,!]*", text):
@@ -293,6 +302,12 @@ class Policy:
                 and event.language_prob >= opts.foreign_language_prob):
             return [self._say(self._line("dialect"), "dialect")]
         heard_well = bool(normalize(text)) and event.confidence >= opts.min_confidence
+        poor_line = ((event.level_dbfs is not None and event.level_dbfs < opts.quiet_dbfs)
+                     or (event.snr_db is not None and event.snr_db < opts.noisy_snr_db))
+        if poor_line and event.confidence < opts.poor_line_confidence:
+            heard_well = False
+        if event.level_dbfs is not None and event.level_dbfs < opts.very_quiet_dbfs:
+            heard_well = False
         if not heard_well:
             return self._not_heard(event)
         norm = normalize(text)
@@ -382,6 +397,7 @@ class Policy:
             return None
         self.state.open = None
         entry_id = pending.entry.id if pending.entry else None
+        self.last_branch = (entry_id, chosen.when if isinstance(chosen.when, str) else "phrases")
         return self._perform(chosen.say, chosen.action, chosen.record, chosen.ask, chosen.branches,
                              pending.entry, text, "branch", entry_id)
 

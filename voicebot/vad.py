@@ -193,6 +193,10 @@ def _snr_db(speech_power: float, floor_db: float) -> float:
     return float(10.0 * np.log10(clean / noise))
 
 
+UTTERANCE_NOISE_PERCENTILE: Final = 5.0
+"""Percentile of in-utterance frame power taken as the noise heard between words."""
+
+
 class SpeechDetector:
     """Streaming speech detector: `push` audio in any chunk sizes, get events back.
 
@@ -231,6 +235,7 @@ class SpeechDetector:
         self._utt_powers: list[float] = []
         self._utt_band: list[float] = []
         self._utt_floor = FLOOR_MIN_DBFS
+        self._utt_all_band: list[float] = []
 
     # -- clock and state
     @property
@@ -326,6 +331,7 @@ class SpeechDetector:
             return
         self._utt_audio.append(frame)
         self._utt_floor = min(self._utt_floor, self._floor)
+        self._utt_all_band.append(band)
         if voiced:
             self._last_voiced = index
             self._silence_run = 0
@@ -351,6 +357,7 @@ class SpeechDetector:
         self._first_index = index + 1 - len(self._utt_audio)
         self._utt_powers = [w[2] for w in voiced]
         self._utt_band = [w[3] for w in voiced]
+        self._utt_all_band = [w[3] for w in self._window]
         # The floor as it was when speech began: later values are already lifted by the speech.
         self._utt_floor = voiced[0][4]
         self._last_voiced = index
@@ -358,6 +365,18 @@ class SpeechDetector:
         self._in_speech = True
         self._window.clear()
         events.append(SpeechStarted(t=self._start_index * self._frame / SAMPLE_RATE))
+
+    def _noise_in_utterance(self) -> float:
+        """The floor before the speech, or the noise in the pauses between words if that is louder.
+
+        Noise that arrives with the caller (a street, a car) is not in the floor heard before the
+        utterance; the quietest frames inside it (word gaps) still show it.
+        """
+        bands = [b for b in self._utt_all_band if b > 0]
+        if len(bands) < 10:
+            return self._utt_floor
+        gaps = float(np.percentile(10.0 * np.log10(np.asarray(bands)), UTTERANCE_NOISE_PERCENTILE))
+        return max(self._utt_floor, gaps)
 
     def _end(self, events: list[VadEvent]) -> None:
         keep = min(len(self._utt_audio), self._last_voiced + 1 + self._tail - self._first_index)
@@ -370,7 +389,7 @@ class SpeechDetector:
                 t=end_t,
                 start=self._start_index * self._frame / SAMPLE_RATE,
                 level_dbfs=_db(speech_power),
-                snr_db=_snr_db(band_power, self._utt_floor),
+                snr_db=_snr_db(band_power, self._noise_in_utterance()),
                 audio=audio,
             )
         )

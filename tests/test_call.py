@@ -1,0 +1,222 @@
+"""Whole calls through real audio: real whisper on real WAVs, the real espeak-ng voice, the policy."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from voicebot.audio import SAMPLE_RATE, read_audio, resample, write_wav
+from voicebot.call import CallOptions, simulate
+from voicebot.cli import main
+from voicebot.dialog import Policy
+from voicebot.record import read_events, report
+
+from conftest import ROOT, customer_wav
+
+HEAR_ME = "电话已接通，请问您能听到我的声音吗？"
+NO_RESPONSE_CLOSING = "对不起，听不到您任何回应，以后有优惠再联系您，祝您愉快，再见！"
+
+
+def run(book, matcher, whisper, synth, files, tmp_path, **opts):
+    folder = tmp_path / "call"
+    folder.mkdir(exist_ok=True)
+    result = simulate(Policy(book, matcher), whisper, synth, [str(f) for f in files], folder, CallOptions(**opts))
+    return result.events, folder
+
+
+def says(events):
+    return [e for e in events if e["type"] == "say"]
+
+
+def heard(events):
+    return [e for e in events if e["type"] == "heard"]
+
+
+def test_forty_seconds_of_silence_runs_the_no_response_protocol(tmp_path, capsys):
+    silence = tmp_path / "silence.wav"
+    write_wav(silence, np.zeros(40 * SAMPLE_RATE, dtype=np.float32))
+    assert main(["--kb", str(ROOT / "scripts_kb"), "simulate", "--json", "--asr", "whisper",
+                 "--out", str(tmp_path / "calls"), str(silence)]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    spoken = says(events)
+    assert [e["text"] for e in spoken] == [spoken[0]["text"], HEAR_ME, HEAR_ME, NO_RESPONSE_CLOSING]
+    assert spoken[0]["reason"] == "opening" and spoken[0]["t"] == 0.0
+    timeout = Policy.__init__.__defaults__ and 4.0
+    for before, after in zip(spoken, spoken[1:]):
+        # The no-input timer starts when the bot's own speech has finished.
+        expected = before["t"] + before["duration_s"] + timeout
+        assert abs(after["t"] - expected) < 0.1, (before, after)
+    assert events[-1]["type"] == "hangup" and events[-1]["reason"] == "no_response"
+    assert abs(events[-1]["t"] - (spoken[-1]["t"] + spoken[-1]["duration_s"])) < 0.1
+    assert [e["kind"] for e in events if e["type"] == "record"] == ["no_response"]
+    assert not heard(events)
+
+
+def test_recording_question_is_answered_by_voice(book, matcher, whisper, synth, tmp_path):
+    events, folder = run(book, matcher, whisper, synth, [customer_wav("recording.wav")], tmp_path)
+    h = heard(events)[0]
+    assert h["entry"] == "q24_recording"
+    answer = says(events)[1]
+    assert answer["entry"] == "q24_recording" and answer["t"] == h["t"]
+    # Endpoint: the bot answers 600 ms (the VAD's end_silence) after the customer stops.
+    assert abs((answer["t"] - h["speech_end"]) - 0.6) < 0.05
+    recording = read_audio(folder / "recording.wav")
+    assert abs(len(recording) / SAMPLE_RATE - events[-1]["t"]) < 0.5
+    assert report(folder).matched[0]["entry"] == "q24_recording"
+
+
+def test_off_topic_lines_get_the_book_protocol(book, matcher, whisper, synth, tmp_path):
+    files = [customer_wav(f"offtopic_{i}.wav") for i in range(1, 5)]
+    events, _ = run(book, matcher, whisper, synth, files, tmp_path)
+    off = book.protocol("off_topic")
+    reasons = [e["reason"] for e in says(events)[1:5]]
+    assert reasons == ["off_topic"] * 4
+    assert says(events)[3]["text"] == off["ask"] and says(events)[4]["text"] == off["ask"]
+
+
+def test_english_caller_hears_english_lines(book, matcher, whisper, synth, tmp_path):
+    events, _ = run(book, matcher, whisper, synth, [customer_wav("english.wav")], tmp_path)
+    english = [e for e in says(events) if e["language"] == "en"]
+    assert english[0]["text"] == "This is Beijing Mobile." and len(english) == 4
+    assert events[-1]["type"] == "hangup"
+
+
+def test_very_quiet_customer_is_asked_to_speak_up(book, matcher, whisper, synth, tmp_path):
+    quiet = read_audio(customer_wav("recording.wav"))
+    speech = np.abs(quiet) > 1e-4
+    quiet = quiet * (10 ** (-56 / 20) / np.sqrt(np.mean(quiet[speech] ** 2)))
+    path = tmp_path / "quiet.wav"
+    write_wav(path, quiet.astype(np.float32))
+    events, _ = run(book, matcher, whisper, synth, [path], tmp_path)
+    assert heard(events)[0]["level_dbfs"] < -50
+    assert says(events)[1]["reason"] == "speak_louder"
+
+
+def test_noisy_line_is_asked_to_move(book, matcher, whisper, synth, tmp_path):
+    clean = read_audio(customer_wav("recording.wav"))
+    rng = np.random.default_rng(7)
+    speech_rms = np.sqrt(np.mean(clean[np.abs(clean) > 1e-4] ** 2))
+    noisy = clean + rng.normal(0, speech_rms * 10 ** (3 / 20), len(clean)).astype(np.float32)  # -3 dB SNR
+    path = tmp_path / "noisy.wav"
+    write_wav(path, np.clip(noisy, -1, 1).astype(np.float32))
+    events, _ = run(book, matcher, whisper, synth, [path], tmp_path)
+    h = heard(events)[0]
+    assert h["snr_db"] < 10
+    assert says(events)[1]["reason"] in ("noisy", "not_heard") or h["confidence"] >= 0.75
+
+
+def test_stereo_44k_and_8k_telephone_files_are_converted_and_run(book, matcher, whisper, synth, tmp_path):
+    mono = read_audio(customer_wav("recording.wav"))
+    stereo = tmp_path / "stereo44.wav"
+    up = resample(mono, SAMPLE_RATE, 44100)
+    sf.write(stereo, np.stack([up, up], axis=1), 44100)
+    tel = tmp_path / "tel8k.wav"
+    sf.write(tel, resample(mono, SAMPLE_RATE, 8000), 8000, subtype="PCM_16")
+    for path in (stereo, tel):
+        events, _ = run(book, matcher, whisper, synth, [path], tmp_path)
+        assert heard(events)[0]["entry"] == "q24_recording", path
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_bytes(b""), "empty"),
+    (lambda p: p.write_text("this is not audio, just text\n" * 20), "not"),
+    (lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + os.urandom(40)), ""),
+    (None, "no such"),
+])
+def test_bad_files_give_one_line_error_and_nonzero_exit(tmp_path, capsys, make, message):
+    path = tmp_path / "customer.wav"
+    if make:
+        make(path)
+    code = main(["--kb", str(ROOT / "scripts_kb"), "simulate", "--out", str(tmp_path / "calls"), str(path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 3
+    assert "\n" not in err and "Traceback" not in err and str(path) in err
+    assert message.split()[0] in err.lower() if message else True
+
+
+def test_transcript_survives_a_kill_mid_call(tmp_path):
+    out = tmp_path / "calls"
+    files = [str(customer_wav(n)) for n in ("recording.wav", "number.wav", "praise.wav", "manager.wav")]
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "--kb", str(ROOT / "scripts_kb"), "simulate",
+                             "--json", "--asr", "whisper", "--out", str(out), *files],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(json.loads(line))
+        if sum(1 for e in lines if e["type"] == "heard") >= 2:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    folder = next(out.iterdir())
+    events = read_events(folder)
+    assert [e for e in events if e["type"] == "heard"][:2] == [e for e in lines if e["type"] == "heard"][:2]
+    assert all(e in events for e in lines)
+    recording = read_audio(folder / "recording.wav")      # the WAV header is valid after a kill
+    assert len(recording) > SAMPLE_RATE
+
+
+def test_foreign_ringback_ends_the_call_before_the_greeting(book, matcher, whisper, synth, tmp_path):
+    t = np.arange(int(6 * SAMPLE_RATE)) / SAMPLE_RATE
+    tone = 0.2 * (np.sin(2 * np.pi * 440 * t) + np.sin(2 * np.pi * 480 * t))
+    on = (t % 6.0) < 2.0
+    ring = np.concatenate([tone * on, tone * on]).astype(np.float32)   # 2 s on, 4 s off, twice (US)
+    speech = read_audio(customer_wav("recording.wav"))
+    path = tmp_path / "abroad.wav"
+    write_wav(path, np.concatenate([ring, speech]))
+    events, _ = run(book, matcher, whisper, synth, [path], tmp_path)
+    assert not says(events)
+    assert events[-1]["type"] == "hangup" and events[-1]["reason"] == "foreign_ringback"
+
+
+def test_domestic_ringback_waits_then_greets(book, matcher, whisper, synth, tmp_path):
+    t = np.arange(int(5 * SAMPLE_RATE)) / SAMPLE_RATE
+    ring = (0.2 * np.sin(2 * np.pi * 450 * t) * ((t % 5.0) < 1.0)).astype(np.float32)
+    speech = read_audio(customer_wav("recording.wav"))
+    path = tmp_path / "home.wav"
+    write_wav(path, np.concatenate([ring, ring, speech]))
+    events, _ = run(book, matcher, whisper, synth, [path], tmp_path)
+    assert says(events)[0]["reason"] == "opening" and says(events)[0]["t"] >= 5.0
+    assert heard(events)[0]["entry"] == "q24_recording"
+
+
+@pytest.mark.parametrize("files, branch, last", [
+    (["owner_q.wav", "no_bushi.wav"], ("q08_owner", "no"), "guided_hangup"),
+    (["cancel_q.wav", "yes_shi.wav", "yes_ok.wav", "yes_benji.wav"], ("sp_cancel", "yes"), "guided_hangup"),
+    (["complain_q.wav", "still_angry.wav"], ("q28_complain_agent", None), "escalated"),
+])
+def test_exchanges_end_to_end(book, matcher, whisper, synth, tmp_path, files, branch, last):
+    events, folder = run(book, matcher, whisper, synth, [customer_wav(f) for f in files], tmp_path)
+    asked = [e for e in says(events) if e["reason"] == "ask"]
+    assert asked and asked[0]["entry"] == branch[0]
+    replies = [e for e in heard(events) if e.get("reply_to") == branch[0]]
+    assert replies, events
+    if branch[1]:
+        assert replies[0]["branch"] == branch[1]
+    assert any(e["entry"] == branch[0] and e["t"] >= replies[0]["t"] for e in says(events))
+    assert events[-1]["type"] == "hangup" and events[-1]["reason"] == last
+    kinds = [f["kind"] for f in report(folder).follow_ups]
+    if branch[0] == "sp_cancel":
+        assert "cancel" in kinds and "callback" in kinds
+    if branch[0] == "q28_complain_agent":
+        assert "complaint" in kinds and any(e["type"] == "escalate" for e in events)
+
+
+def test_report_lists_follow_ups_across_calls(book, matcher, whisper, synth, tmp_path, capsys):
+    base = tmp_path / "calls"
+    for i, name in enumerate(["dnc.wav", "complain_q.wav"]):
+        folder = base / f"c{i}"
+        folder.mkdir(parents=True)
+        simulate(Policy(book, matcher), whisper, synth, [str(customer_wav(name))], folder)
+    assert main(["report", "--follow-ups", "--json", str(base)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert "do_not_call" in {r["kind"] for r in rows}
+    assert main(["report", str(base / "c0")]) == 0
+    assert "follow-ups" in capsys.readouterr().out

@@ -1,0 +1,263 @@
+"""The call runner: customer audio → VAD → ASR → matcher/policy → TTS → bot audio, on the call clock.
+
+Timeline of a simulated call (one clock, counted in samples heard, so a WAV call runs faster than
+real time and gives the same events every run):
+
+    t=0 ─ ringback? ─┬─ bot opens ──┬─ gap ─ customer file 1 ─ endpoint ─┬─ bot replies ─┬─ gap ─ file 2 …
+                     │ (foreign:    │                                    │ (no-input     │
+                     │  hang up)    │ the no-input timer starts here ────┘  timer again) │
+    after the last file the line stays silent: the no-response protocol runs until the bot hangs up.
+
+Half duplex, as on a training line: while the bot speaks the customer's audio waits, and the first
+~300 ms after the bot stops are ignored (its own tail). The work after an endpoint (ASR finish,
+matching, TTS) is measured in wall time and reported with each reply, but never moves the clock.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, WavAppender, frames, read_audio
+from .dialog import Escalate, Hangup, Heard, Policy, Record, Ringback, Say, Silence, Started
+from .record import RECORDING_FILE, CallLog
+from .text import to_simplified
+from .vad import SpeechDetector, SpeechEnded, SpeechStarted, VadOptions
+
+FRAME_MS = 30
+FRAME = SAMPLE_RATE * FRAME_MS // 1000
+
+
+class Speaker(Protocol):
+    """Where the bot's voice goes (a WAV recording in simulation, a sound card live)."""
+
+    def synthesize(self, text: str, language: str = "zh") -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """The runner's timing; each default says why."""
+
+    customer_gap_s: float = 0.5
+    """Simulated customers start this long after the bot stops (people answer after about half a second)."""
+    ignore_after_bot_s: float = 0.3
+    """Microphone audio dropped after the bot stops talking, or the bot hears its own tail (Rhasspy)."""
+    max_call_s: float = 600.0
+    """A simulated call never runs longer than this on the call clock."""
+    second_visit: bool = False
+    """Open with the second-visit (二访) script."""
+
+
+@dataclass
+class CallResult:
+    """What happened, for the CLI and the tests."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    folder: Path | None = None
+    ended: str | None = None
+
+
+class CallRunner:
+    """Runs one call. Events go to `on_event` (printing) and to the call log (durable) as they happen."""
+
+    def __init__(self, policy: Policy, recognizer: Any, synthesizer: Speaker, folder: Path | None = None,
+                 options: CallOptions | None = None, vad_options: VadOptions | None = None,
+                 on_event: Callable[[dict[str, Any]], None] | None = None,
+                 play: Callable[[np.ndarray], None] | None = None) -> None:
+        self.policy = policy
+        self.recognizer = recognizer
+        self.synthesizer = synthesizer
+        self.options = options or CallOptions()
+        self.vad = SpeechDetector(vad_options or VadOptions(frame_ms=FRAME_MS))
+        self.folder = folder
+        self.log = CallLog(folder) if folder else None
+        self.recording = WavAppender(folder / RECORDING_FILE) if folder else None
+        self.on_event = on_event
+        self.play = play
+        self.result = CallResult(folder=folder)
+        self.clock = 0  # samples on the call clock
+        self._pending: list[np.ndarray] = []  # recording buffer, flushed each turn
+        self._utt: Any = None
+        self._preroll: deque[np.ndarray] = deque(maxlen=10)
+        self._speech_end_t: float | None = None
+
+    # -- bookkeeping
+
+    @property
+    def t(self) -> float:
+        return self.clock / SAMPLE_RATE
+
+    def emit(self, event: dict[str, Any]) -> None:
+        event = {"t": round(event.pop("t", self.t), 3)} | event
+        self.result.events.append(event)
+        if self.log:
+            self.log.write(event)
+        if self.on_event:
+            self.on_event(event)
+
+    def _record_audio(self, samples: np.ndarray) -> None:
+        if self.recording is not None:
+            self._pending.append(samples)
+
+    def _flush_recording(self) -> None:
+        if self.recording is not None and self._pending:
+            self.recording.append(np.concatenate(self._pending))
+            self._pending = []
+
+    def close(self) -> None:
+        self._flush_recording()
+        if self.recording is not None:
+            self.recording.close()
+        if self.log:
+            self.log.close()
+
+    # -- the bot acts
+
+    def act(self, actions: Iterable[Any], work_started: float | None = None) -> None:
+        """Carry out the policy's actions: speak, record, escalate, hang up."""
+        first_audio = True
+        for action in actions:
+            if isinstance(action, Say):
+                audio = self.synthesizer.synthesize(action.text, action.language)
+                event = {"type": "say", "text": action.text, "entry": action.entry, "reason": action.reason,
+                         "language": action.language, "duration_s": round(len(audio) / SAMPLE_RATE, 2)}
+                if first_audio and work_started is not None:
+                    event["work_ms"] = round((time.perf_counter() - work_started) * 1000, 1)
+                    if self._speech_end_t is not None:
+                        event["endpoint_wait_ms"] = round((self.t - self._speech_end_t) * 1000, 1)
+                first_audio = False
+                self.emit(event)
+                self._record_audio(audio)
+                if self.play is not None:
+                    self.play(audio)
+                self.clock += len(audio)
+            elif isinstance(action, Record):
+                self.emit({"type": "record", "kind": action.kind, "text": action.text, "entry": action.entry})
+            elif isinstance(action, Escalate):
+                self.emit({"type": "escalate", "reason": action.reason})
+            elif isinstance(action, Hangup):
+                self.emit({"type": "hangup", "reason": action.reason})
+                self.result.ended = action.reason
+        self._flush_recording()
+        # The no-input timer starts when the bot has finished speaking; its own tail is not heard.
+        self.vad.reset_silence()
+        self.vad.ignore(self.options.ignore_after_bot_s)
+
+    # -- the customer speaks
+
+    def _push(self, frame: np.ndarray) -> None:
+        """One frame of customer audio (or line silence) through VAD and ASR."""
+        self._record_audio(frame)
+        self.clock += len(frame)
+        events = self.vad.push(frame)
+        if self._utt is not None:
+            self._utt.accept(frame)
+        else:
+            self._preroll.append(frame)
+        for ev in events:
+            if isinstance(ev, SpeechStarted):
+                self._utt = self.recognizer.start()
+                for old in self._preroll:
+                    self._utt.accept(old)
+                self._preroll.clear()
+            elif isinstance(ev, SpeechEnded):
+                self._turn(ev)
+                if self.policy.ended:
+                    return
+        if not self.vad.in_speech and self.vad.silence_s >= self.policy.timeout_s():
+            silence = self.vad.silence_s
+            self.emit({"type": "silence", "seconds": round(silence, 2)})
+            self.act(self.policy.handle(Silence(self.t, silence)))
+
+    def _turn(self, ev: SpeechEnded) -> None:
+        work_started = time.perf_counter()
+        # VAD times count customer audio only; the call clock also counts the bot's speech.
+        offset = self.t - self.vad.t
+        start, end = ev.start + offset, ev.t + offset
+        self._speech_end_t = end
+        utt, self._utt = self._utt, None
+        transcript = utt.finish() if utt is not None else self.recognizer.transcribe(ev.audio)
+        text = to_simplified(transcript.text)
+        heard = Heard(self.t, text, transcript.confidence, ev.level_dbfs, ev.snr_db,
+                      transcript.language, transcript.language_prob)
+        actions = self.policy.handle(heard)
+        m = self.policy.last_match
+        matched = m is not None and m.text == text
+        self.emit({"type": "heard", "text": text, "confidence": round(transcript.confidence, 3),
+                   "speech_start": round(start, 3), "speech_end": round(end, 3),
+                   "level_dbfs": round(ev.level_dbfs, 1), "snr_db": round(ev.snr_db, 1),
+                   "language": transcript.language,
+                   "entry": m.entry.id if matched and m.entry else None,
+                   "score": round(m.score, 1) if matched else None,
+                   "runner_up": m.runner_up.entry_id if matched and m.runner_up else None,
+                   "match": m.reason if matched else None}
+                  | ({"reply_to": self.policy.last_branch[0], "branch": self.policy.last_branch[1]}
+                     if self.policy.last_branch else {}))
+        self.act(actions, work_started)
+
+    # -- whole calls
+
+    def start(self, ringback_kind: str | None = None) -> None:
+        if ringback_kind:
+            self.emit({"type": "ringback", "kind": ringback_kind})
+            actions = self.policy.handle(Ringback(self.t, ringback_kind))
+            if actions:
+                self.act(actions)
+                return
+        self.emit({"type": "start", "second_visit": self.options.second_visit})
+        self.act(self.policy.handle(Started(self.t, self.options.second_visit)))
+
+    def run_frames(self, source: Iterator[np.ndarray]) -> CallResult:
+        """Feed frames until the policy hangs up or the source ends."""
+        try:
+            for frame in source:
+                if self.policy.ended:
+                    break
+                self._push(frame)
+        finally:
+            self.close()
+        return self.result
+
+
+def simulated_line(files: list[np.ndarray], runner: CallRunner, gap_s: float, max_s: float) -> Iterator[np.ndarray]:
+    """The customer's side of a simulated call: each file after the bot's reply, then silence.
+
+    A file starts `gap_s` after the bot stops speaking; while the bot speaks nothing is consumed.
+    """
+    silence = np.zeros(FRAME, dtype=np.float32)
+    queue: deque[np.ndarray] = deque()
+    pending = list(files)
+    while runner.t < max_s:
+        if not queue and pending and not runner.vad.in_speech:
+            # Start the next file once the bot has spoken and the gap has passed.
+            if runner.vad.silence_s >= gap_s:
+                queue.extend(frames(pending.pop(0), FRAME_MS))
+        yield queue.popleft() if queue else silence
+
+
+def simulate(policy: Policy, recognizer: Any, synthesizer: Speaker, customer_files: list[str | Path],
+             folder: Path | None = None, options: CallOptions | None = None,
+             on_event: Callable[[dict[str, Any]], None] | None = None) -> CallResult:
+    """One call whose customer side is the given audio files, one after another."""
+    from .ringback import detect_ringback
+    options = options or CallOptions()
+    audio = [read_audio(f) for f in customer_files]
+    runner = CallRunner(policy, recognizer, synthesizer, folder, options, on_event=on_event)
+    ringback_kind = None
+    if audio:
+        ring = detect_ringback(audio[0])
+        if ring.kind != "none":
+            ringback_kind = ring.kind
+            cut = int(ring.ends_at * SAMPLE_RATE)
+            runner._record_audio(audio[0][:cut])
+            runner.clock += cut
+            audio[0] = audio[0][cut:]
+    runner.start(ringback_kind)
+    if policy.ended:
+        runner.close()
+        return runner.result
+    return runner.run_frames(simulated_line(audio, runner, options.customer_gap_s, options.max_call_s))

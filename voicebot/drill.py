@@ -1,0 +1,674 @@
+"""Drill mode: the bot plays the customer, the trainee answers, the answer is scored against the book.
+
+The scorecard, as a trainer would fill it in:
+
+    content = KEY_POINT_SHARE × key-point credit + WORDING_SHARE × wording credit      (0–100)
+    total   = content − RULE_PENALTY × rules broken − hesitation penalty             (0–100)
+
+- Key points (`key_points` of the entry, short phrases): each is looked for in the answer by
+  `partial_ratio` on pinyin keys (homophone ASR errors cost nothing), against the key point's own
+  words and against its *anchor*, the stretch of the book's answer it summarises (承认有录音 →
+  是有录音的), so a trainee who says the book's words gets the point.
+- Wording: closeness to the book's answer (the matcher's character + pinyin similarity).
+- The book's rules (问题27, 问题28, 特殊问题3, 服务用语7, 问题17 …): each broken rule costs
+  RULE_PENALTY, about one tier.
+- Hesitation (audio answers only): time to start answering and long pauses, from VAD segments.
+
+Tiers follow FIELD-NOTES ("What role-play trainers offer"): 90+, 75–89, 50–74, <50.
+Nothing here prints: the CLI shows `feedback_lines`.
+"""
+from __future__ import annotations
+
+import random
+import re
+import time
+import unicodedata
+from functools import lru_cache
+from dataclasses import dataclass, field
+from typing import Any, Final, Iterator, Sequence
+
+import numpy as np
+from rapidfuzz.distance import LCSseq
+
+from .audio import SAMPLE_RATE
+from .errors import VoicebotError
+from .kb import Branch, Entry, KnowledgeBase
+from .matcher import Matcher
+from .progress import Mastery, ProgressDB
+from .text import normalize, numerals_to_digits, pinyin_syllables, to_simplified
+from .vad import Segment, segments
+
+# ---------------------------------------------------------------- weights (all tuned on tests/data/drill_graded.yaml)
+
+KEY_POINT_SHARE: Final = 0.7
+"""Share of the key points in the content score: the book's points are what a trainer checks first
+(did the trainee say the call is recorded, why, and ask for understanding?)."""
+WORDING_SHARE: Final = 0.3
+"""Share of the wording: the book's answers are meant to be said as written, but a paraphrase that
+makes every point is still a good answer, so wording weighs less than the points."""
+RULE_PENALTY: Final = 15.0
+"""Points lost per broken rule of the book: about one tier (90 → 75), because a trainer fails an
+answer that sends a complaint to 10086 however well it is worded."""
+
+COVERAGE_SLACK: Final = 0.5
+"""A point's syllables may be spread over its length plus half (the trainee's 就, 都, 帮您 between them)."""
+COVERAGE_SLACK_MIN: Final = 2
+"""At least two extra syllables of room, so short points (请您放心) allow one inserted word."""
+KEY_POINT_MADE: Final = 70.0
+"""Coverage (partial_ratio on pinyin keys, 0–100) from which a key point counts as made."""
+KEY_POINT_FLOOR: Final = 45.0
+"""Coverage at or below which a point earns nothing: unrelated Mandarin of the same length
+shares common syllables (的, 是, 您) and scores 30–45. Between floor and KEY_POINT_MADE a point
+earns partial credit, so half-said points still order answers."""
+ANCHOR_MIN_OVERLAP: Final = 0.5
+"""Share of a key point's syllables its anchor in the book's answer must hold; below it the point
+is about the answer as a whole (回应客户道谢, 核实发送频次) and is judged by the wording."""
+ANCHOR_SPAN: Final = 2.5
+"""Longest anchor, in multiples of the key point's length: a point's words scattered further
+apart in the book's answer are not one point any more."""
+WORDING_FLOOR: Final = 25.0
+"""Similarity to the book's answer that earns no wording credit (unrelated answers: 10–30)."""
+WORDING_FULL: Final = 80.0
+"""Similarity that earns full wording credit (a close paraphrase; the book read aloud is ~100)."""
+
+WORD_CAP: Final = 3
+"""特殊问题3: 先生/女士 and 咱/咱们 "一通录音只能出现二、三次": more than three in one answer is flagged."""
+APOLOGY_WINDOW: Final = 10
+"""问题17 (应先道歉) etc.: the apology must come within the first ten syllables of the answer, after
+a leading 先生/女士 and, for 问题28, after the work id the book says to give first."""
+
+START_GRACE_S: Final = 2.0
+"""Seconds a trainee may take to start answering before it counts as hesitation (people accept
+0.5–0.8 s in conversation; recalling the book's answer deserves a little more)."""
+START_PENALTY_PER_S: Final = 3.0
+"""Points per second of delay beyond START_GRACE_S."""
+START_PENALTY_MAX: Final = 10.0
+"""Most a slow start can cost."""
+LONG_PAUSE_S: Final = 2.0
+"""A silence inside the answer longer than this is a long pause (the customer hears dead air)."""
+PAUSE_PENALTY: Final = 3.0
+"""Points per long pause."""
+PAUSE_PENALTY_MAX: Final = 9.0
+"""Most long pauses can cost."""
+
+TIERS: Final = ((90.0, "excellent", "优秀"), (75.0, "good", "良好"), (50.0, "fair", "合格"), (0.0, "poor", "待提高"))
+"""Skill tiers of role-play trainers (FIELD-NOTES): 90+, 75–89, 50–74, <50; key and spoken label."""
+
+# Words folded to one form before comparing (trainee, book and key points alike): an apology is an
+# apology whichever word says it, and 你/您, 咱们/我们 are the same for content.
+_CANON: Final = (("对不起", "抱歉"), ("不好意思", "抱歉"), ("道歉", "抱歉"), ("致歉", "抱歉"), ("歉意", "抱歉"),
+                 ("咱们", "我们"), ("咱", "我们"), ("你", "您"))
+
+# 问题27 / 客户质疑: wordings that promise the customer a reply or a call back.
+PROMISE_PHRASES: Final = ("给您回复", "回复您", "会回复", "给您答复", "答复您", "会答复", "给您回电", "回电给您",
+                          "回电话给您", "给您打回来", "再联系您", "会联系您", "再跟您联系", "会跟您联系",
+                          "再和您联系", "再给您打电话", "通知您", "有结果", "给您个说法", "给您一个说法")
+_NEGATIONS: Final = ("不", "没", "无")
+_NEGATION_REACH: Final = 3
+"""Syllables before a promise phrase searched for a negation (不会给您回复 is no promise)."""
+_DIRECT_VERBS: Final = ("打", "拨", "联系", "找", "致电", "咨询", "去")
+_DIRECT_REACH: Final = 4
+"""Syllables before 10086/前台 in which a verb makes it a direction (拨打我们的10086, 找前台)."""
+_FRONT_DESK: Final = ("10086", "前台")
+_COMPLAINT: Final = "投诉"
+_APOLOGY: Final = ("抱歉",)
+_SOOTHING: Final = ("别着急", "别生气", "别急", "消消气")
+_ADDRESS: Final = ("先生", "女士")
+_ZAN: Final = "咱"
+_KEEP: Final = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+_WORK_ID_KEY: Final = "工号"
+APOLOGY_FIRST_IDS: Final = ("q28_complain_agent", "sp_complaint")
+"""Entries where the book calms the customer first without writing 先道歉: 问题28 (give the work id,
+then 别着急别生气 … 向您表示歉意) and 特殊问题1(5) (您先别生气 …, 安抚客户)."""
+
+
+# ---------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class Timing:
+    """When the trainee spoke, from VAD segments of the answer recording."""
+
+    start_s: float
+    """Seconds from the end of the customer's line (the recording's start) to the first speech."""
+    pauses: tuple[float, ...]
+    """Silences between speech segments, in seconds."""
+    speech_s: float
+    """Seconds from the first speech to the last."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start_s": round(self.start_s, 2), "pauses": [round(p, 2) for p in self.pauses],
+                "speech_s": round(self.speech_s, 2)}
+
+
+@dataclass(frozen=True)
+class KeyPointResult:
+    """One key point of the entry, looked for in the answer."""
+
+    point: str
+    """The key point as the book states it."""
+    coverage: float
+    """0–100: how well the answer covers it (partial_ratio on pinyin, best of point and anchor)."""
+    made: bool
+    """coverage ≥ KEY_POINT_MADE."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule of the book the answer breaks."""
+
+    rule: str
+    """promise_reply, complaint_to_10086, address_overuse, zan_overuse, work_id_missing, apology_not_first."""
+    message: str
+    """One line for the trainee (Chinese, spoken too), naming the rule and where the book says it."""
+
+
+@dataclass(frozen=True)
+class Score:
+    """The scorecard of one answer."""
+
+    entry_id: str
+    """The entry drilled."""
+    answer: str
+    """What the trainee said (the transcript for spoken answers)."""
+    total: float
+    """0–100, see the module docstring."""
+    tier: str
+    """excellent (90+), good (75–89), fair (50–74), poor (<50)."""
+    key_points: tuple[KeyPointResult, ...]
+    """Every key point, made or missed."""
+    wording: float
+    """0–100 similarity to the book's answer."""
+    content: float
+    """0–100 before penalties: KEY_POINT_SHARE × key-point credit + WORDING_SHARE × wording credit."""
+    violations: tuple[Violation, ...] = ()
+    """Rules of the book broken."""
+    address_count: int = 0
+    """先生/女士 said in the answer."""
+    zan_count: int = 0
+    """咱/咱们 said in the answer."""
+    timing: Timing | None = None
+    """Start delay and pauses (spoken answers only)."""
+    hesitation_penalty: float = 0.0
+    """Points taken for a slow start and long pauses."""
+    no_answer: bool = False
+    """Nothing was said (silence or an empty line): total 0."""
+
+    @property
+    def made(self) -> tuple[str, ...]:
+        return tuple(k.point for k in self.key_points if k.made)
+
+    @property
+    def missed(self) -> tuple[str, ...]:
+        return tuple(k.point for k in self.key_points if not k.made)
+
+    @property
+    def tier_label(self) -> str:
+        return next(label for floor, key, label in TIERS if key == self.tier)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entry": self.entry_id, "answer": self.answer, "total": round(self.total, 1), "tier": self.tier,
+                "no_answer": self.no_answer, "content": round(self.content, 1), "wording": round(self.wording, 1),
+                "key_points": [{"point": k.point, "coverage": round(k.coverage, 1), "made": k.made}
+                               for k in self.key_points],
+                "made": list(self.made), "missed": list(self.missed),
+                "violations": [{"rule": v.rule, "message": v.message} for v in self.violations],
+                "address_count": self.address_count, "zan_count": self.zan_count,
+                "timing": self.timing.to_dict() if self.timing else None,
+                "hesitation_penalty": round(self.hesitation_penalty, 1)}
+
+
+def tier_of(total: float) -> str:
+    """excellent, good, fair or poor (FIELD-NOTES tiers)."""
+    return next(key for floor, key, label in TIERS if total >= floor)
+
+
+# ---------------------------------------------------------------- the book's answer
+
+def _walk_branches(branches: tuple[Branch, ...], out: list[str]) -> None:
+    for branch in branches:
+        for line in branch.say:
+            if line not in out:
+                out.append(line)
+        if branch.ask and branch.ask not in out:
+            out.append(branch.ask)
+        _walk_branches(branch.branches, out)
+
+
+def standard_lines(entry: Entry, book: KnowledgeBase) -> list[str]:
+    """The book's answer as the trainee should know it, filled: answer lines, the question back,
+    then what each reply leads to (问题8 and 问题12 are answered this way in the book)."""
+    lines = list(entry.answer)
+    if entry.ask:
+        lines.append(entry.ask)
+    _walk_branches(entry.branches, lines)
+    return [book.fill(line) for line in lines]
+
+
+def _references(entry: Entry, book: KnowledgeBase) -> list[str]:
+    """Texts the wording is compared with: the whole answer, and for answer_mode first (a line to
+    say, the next on a repeat) each line alone, followed by the question back."""
+    ask = [book.fill(entry.ask)] if entry.ask else []
+    answer = [book.fill(line) for line in entry.answer]
+    refs = ["".join(answer + ask), "".join(standard_lines(entry, book))]
+    if entry.answer_mode == "first" and len(answer) > 1:
+        refs += ["".join([line] + ask) for line in answer]
+    return [r for i, r in enumerate(refs) if r and r not in refs[:i]]
+
+
+# ---------------------------------------------------------------- text helpers
+
+def _plain(text: str) -> str:
+    """NFKC, lower case, simplified, digits, only letters, digits and Han characters."""
+    text = to_simplified(unicodedata.normalize("NFKC", text).lower())
+    return "".join(_KEEP.findall(numerals_to_digits(text)))
+
+
+def canon(text: str) -> str:
+    """Comparable text, one character per syllable: fillers (啊, 嗯) dropped, apology words, 你/您 and
+    咱们/我们 folded to one form. Unlike `normalize`, no multi-character padding (您好, 请问) is cut,
+    so a rule phrase such as 再联系您好吗 survives and every character keeps its syllable."""
+    out = "".join(c for c in _plain(text) if normalize(c))
+    for old, new in _CANON:
+        out = out.replace(old, new)
+    return out
+
+
+@lru_cache(maxsize=8192)
+def _char_syllable(char: str) -> str:
+    got = pinyin_syllables(char)
+    return got[0] if got else char
+
+
+def _syl(text: str) -> list[str]:
+    """Folded toneless syllables of canonical text, one per character (each character's usual
+    reading, the same on the trainee's side and the book's, so homophones meet)."""
+    return [_char_syllable(c) for c in canon(text)]
+
+
+_CODES: dict[str, str] = {}
+
+
+def _key(syllables: Sequence[str]) -> str:
+    """Syllables as one code point each, so rapidfuzz compares syllables at string speed."""
+    out = []
+    for syllable in syllables:
+        code = _CODES.get(syllable)
+        if code is None:
+            code = _CODES[syllable] = chr(0xF0000 + len(_CODES))  # supplementary private use area
+        out.append(code)
+    return "".join(out)
+
+
+_PATTERN_CACHE: dict[str, list[str]] = {}
+
+
+def _pattern(phrase: str) -> list[str]:
+    syl = _PATTERN_CACHE.get(phrase)
+    if syl is None:
+        syl = _PATTERN_CACHE[phrase] = _syl(phrase)
+    return syl
+
+
+def _find(hay: list[str], phrase: str, start: int = 0) -> list[int]:
+    """Start indexes where the phrase's syllables occur in `hay` (by sound: 回复 = 恢复)."""
+    needle = _pattern(phrase)
+    n = len(needle)
+    if not n:
+        return []
+    return [i for i in range(start, len(hay) - n + 1) if hay[i:i + n] == needle]
+
+
+def _coverage(point_key: str, answer_key: str) -> float:
+    """0–100: share of the point's syllables the answer says in order, within a stretch a little
+    longer than the point (马上帮您反馈并处理 is covered by 马上就帮您反馈，尽快处理). Recall, not
+    similarity: words the trainee adds around a point cost nothing."""
+    n = len(point_key)
+    if not n or not answer_key:
+        return 0.0
+    width = n + max(COVERAGE_SLACK_MIN, int(n * COVERAGE_SLACK))
+    if len(answer_key) <= width:
+        return 100.0 * LCSseq.similarity(point_key, answer_key) / n
+    best = 0
+    for i in range(len(answer_key) - width + 1):
+        best = max(best, LCSseq.similarity(point_key, answer_key[i:i + width]))
+        if best == n:
+            break
+    return 100.0 * best / n
+
+
+def _anchor(point: str, reference: str) -> str | None:
+    """The stretch of the book's answer that a key point summarises (as a syllable key), if any.
+
+    The shortest stretch, at most ANCHOR_SPAN times the point's length, holding the most of the
+    point's syllables (as a set: 欢迎监督 → 欢迎您对我们的客户信息安全管理工作进行监督 is too long,
+    询问时间和问题 → 问您是什么时间反馈的是什么问题). None when less than ANCHOR_MIN_OVERLAP of
+    them are found: the point is about the answer as a whole (回应客户道谢).
+    """
+    point_syl, ref_syl = _syl(point), _syl(reference)
+    wanted = set(point_syl)
+    if not wanted:
+        return None
+    max_len = max(2, int(ANCHOR_SPAN * len(point_syl)))
+    hits = [i for i, s in enumerate(ref_syl) if s in wanted]
+    best: tuple[float, int] = (0.0, 0)
+    span = (0, 0)
+    for n, i in enumerate(hits):
+        seen: set[str] = set()
+        for j in hits[n:]:
+            if j - i + 1 > max_len:
+                break
+            seen.add(ref_syl[j])
+            key = (len(seen) / len(wanted), -(j - i + 1))
+            if key > best:
+                best, span = key, (i, j + 1)
+    if best[0] < ANCHOR_MIN_OVERLAP:
+        return None
+    return _key(ref_syl[span[0]:span[1]])
+
+
+def _credit(value: float, floor: float, full: float) -> float:
+    return float(np.clip((value - floor) / (full - floor), 0.0, 1.0))
+
+
+# ---------------------------------------------------------------- rules
+
+def forbids_promise(entry: Entry) -> bool:
+    """问题27 客户投诉营业厅 (不能承诺回复), 客户质疑 查我资料 (不回复客户), 之前的问题 (都是不回复的)."""
+    return any("不能承诺回复" in n or "不回复" in n for n in entry.notes)
+
+
+def is_complaint(entry: Entry, book: KnowledgeBase) -> bool:
+    """The customer complains and the book does not itself send them to 10086 (问题28's rule)."""
+    if not (entry.record == "complaint" or any(_COMPLAINT in n for n in entry.notes)):
+        return False
+    return not _directs_to_front_desk(_syl("".join(standard_lines(entry, book))))
+
+
+def asks_work_id(entry: Entry) -> bool:
+    """Entries whose key points include the work id (服务用语7, 问题10, 问题28)."""
+    return any(_WORK_ID_KEY in k for k in entry.key_points)
+
+
+def wants_apology_first(entry: Entry) -> bool:
+    """问题17 (应先道歉), 客户质疑 又打电话 (先道歉), and APOLOGY_FIRST_IDS."""
+    return entry.id in APOLOGY_FIRST_IDS or any("先道歉" in x for x in entry.notes + entry.key_points)
+
+
+def _directs_to_front_desk(syl: list[str]) -> bool:
+    for target in _FRONT_DESK:
+        for i in _find(syl, target):
+            before = syl[max(0, i - _DIRECT_REACH):i]
+            if any(_find(before, verb) for verb in _DIRECT_VERBS):
+                return True
+    return False
+
+
+def _promises(syl: list[str]) -> bool:
+    for phrase in PROMISE_PHRASES:
+        for i in _find(syl, phrase):
+            before = syl[max(0, i - _NEGATION_REACH):i]
+            if not any(_find(before, neg) for neg in _NEGATIONS):
+                return True
+    return False
+
+
+def _opening_start(syl: list[str]) -> int:
+    """Where the apology window starts: after a leading 先生/女士 and a leading 我的工号是NNNN."""
+    i = 0
+    for word in _ADDRESS:
+        if _find(syl[:2], word) == [0]:
+            i = 2
+            break
+    hits = _find(syl[i:i + 4], _WORK_ID_KEY)
+    if hits:
+        i += hits[0] + 2
+        if syl[i:i + 1] == _pattern("是"):
+            i += 1
+        while i < len(syl) and len(syl[i]) == 1 and syl[i].isascii() and syl[i].isalnum():  # the id's digits
+            i += 1
+    return i
+
+
+def _opens_with(syl: list[str], words: Sequence[str]) -> bool:
+    start = _opening_start(syl)
+    window = syl[start:start + APOLOGY_WINDOW]
+    return any(_find(window, w) for w in words)
+
+
+def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[Violation, ...], int, int]:
+    """The book's rules on one answer: (violations, 先生/女士 count, 咱/咱们 count)."""
+    violations: list[Violation] = []
+    syl = _syl(answer)
+    plain = _plain(answer)
+    if forbids_promise(entry) and _promises(syl):
+        violations.append(Violation("promise_reply", "不能承诺回复或回电：只记录、反馈，不答应给客户回复（问题27、客户质疑）"))
+    complaint_words = bool(_find(syl, _COMPLAINT))
+    if _directs_to_front_desk(syl) and (complaint_words or is_complaint(entry, book)):
+        violations.append(Violation("complaint_to_10086", "禁止引导客户拨打10086或找前台投诉：先安抚，再记录反馈（问题28）"))
+    address = sum(plain.count(w) for w in _ADDRESS)
+    zan = plain.count(_ZAN)
+    if address > WORD_CAP:
+        violations.append(Violation("address_overuse", f"先生/女士说了{address}次，一通电话只能出现二、三次（特殊问题3）"))
+    if zan > WORD_CAP:
+        violations.append(Violation("zan_overuse", f"咱/咱们说了{zan}次，一通电话只能出现二、三次（特殊问题3）"))
+    work_id = book.settings.get(_WORK_ID_KEY, "")
+    if asks_work_id(entry) and work_id and _plain(work_id) not in plain:
+        violations.append(Violation("work_id_missing", f"没有报工号：客户问到工号要明确告诉客户，工号是{work_id}（服务用语7）"))
+    if wants_apology_first(entry):
+        reference = _syl(_references(entry, book)[0])
+        accepted = _APOLOGY + (_SOOTHING if _opens_with(reference, _SOOTHING) else ())
+        if not _opens_with(syl, accepted):
+            violations.append(Violation("apology_not_first", "应先道歉（或先安抚客户），再说明和解决（问题17、问题28）"))
+    return tuple(violations), address, zan
+
+
+# ---------------------------------------------------------------- timing
+
+def timing_from_segments(found: Sequence[Segment]) -> Timing | None:
+    """Start delay and pauses from the VAD segments of an answer recording (None: no speech)."""
+    if not found:
+        return None
+    pauses = tuple(b.start - a.end for a, b in zip(found, found[1:]))
+    return Timing(start_s=found[0].start, pauses=pauses, speech_s=found[-1].end - found[0].start)
+
+
+def timing_from_audio(samples: np.ndarray) -> Timing | None:
+    """Timing of an answer recording that starts when the customer's line ends."""
+    return timing_from_segments(segments(samples))
+
+
+def hesitation_penalty(timing: Timing | None) -> float:
+    """Points taken for a slow start and for long pauses (0 for typed answers)."""
+    if timing is None:
+        return 0.0
+    slow = min(START_PENALTY_MAX, max(0.0, timing.start_s - START_GRACE_S) * START_PENALTY_PER_S)
+    long_pauses = sum(1 for p in timing.pauses if p > LONG_PAUSE_S)
+    return slow + min(PAUSE_PENALTY_MAX, long_pauses * PAUSE_PENALTY)
+
+
+# ---------------------------------------------------------------- scoring
+
+def score_key_points(entry: Entry, answer: str, book: KnowledgeBase, wording: float) -> tuple[KeyPointResult, ...]:
+    """Each key point with its coverage in the answer: the point's own words, its anchor (the book's
+    words for it), or, for a point the book's answer does not put in words, the wording score. A
+    point about the work id is made when the settings' 工号 is said."""
+    answer_key = _key(_syl(answer))
+    reference = "".join(standard_lines(entry, book))
+    reference_key = _key(_syl(reference))
+    work_id = _plain(book.settings.get(_WORK_ID_KEY, ""))
+    out = []
+    for point in entry.key_points:
+        text = book.fill(point)
+        point_key = _key(_syl(text))
+        coverage = _coverage(point_key, answer_key)
+        anchor = _anchor(text, reference)
+        if anchor:
+            coverage = max(coverage, _coverage(anchor, answer_key))
+        elif _coverage(point_key, reference_key) < KEY_POINT_MADE:
+            coverage = max(coverage, wording)
+        if _WORK_ID_KEY in point and work_id and work_id in _plain(answer):
+            coverage = 100.0
+        out.append(KeyPointResult(point=point, coverage=coverage, made=coverage >= KEY_POINT_MADE))
+    return tuple(out)
+
+
+def wording_similarity(entry: Entry, answer: str, book: KnowledgeBase, matcher: Matcher) -> float:
+    """0–100: the matcher's character + pinyin similarity to the closest form of the book's answer."""
+    return float(matcher.similarity(canon(answer), [canon(r) for r in _references(entry, book)]))
+
+
+def score_answer(entry: Entry, answer_text: str, book: KnowledgeBase, matcher: Matcher,
+                 timing: Timing | None = None) -> Score:
+    """Score one answer against the entry's standard answer and the book's rules."""
+    if not canon(answer_text):
+        return Score(entry_id=entry.id, answer=answer_text, total=0.0, tier=tier_of(0.0),
+                     key_points=tuple(KeyPointResult(k, 0.0, False) for k in entry.key_points),
+                     wording=0.0, content=0.0, timing=timing, no_answer=True)
+    wording = wording_similarity(entry, answer_text, book, matcher)
+    points = score_key_points(entry, answer_text, book, wording)
+    wording_credit = _credit(wording, WORDING_FLOOR, WORDING_FULL)
+    if points:
+        point_credit = float(np.mean([_credit(k.coverage, KEY_POINT_FLOOR, KEY_POINT_MADE) for k in points]))
+        content = 100.0 * (KEY_POINT_SHARE * point_credit + WORDING_SHARE * wording_credit)
+    else:
+        content = 100.0 * wording_credit
+    violations, address, zan = check_rules(entry, answer_text, book)
+    penalty = hesitation_penalty(timing)
+    total = float(np.clip(content - RULE_PENALTY * len(violations) - penalty, 0.0, 100.0))
+    return Score(entry_id=entry.id, answer=answer_text, total=total, tier=tier_of(total), key_points=points,
+                 wording=wording, content=content, violations=violations, address_count=address, zan_count=zan,
+                 timing=timing, hesitation_penalty=penalty)
+
+
+def feedback_lines(score: Score, entry: Entry, book: KnowledgeBase) -> list[str]:
+    """What the trainee hears and reads: score, points made and missed, rules broken, the book's answer."""
+    lines: list[str] = []
+    if score.no_answer:
+        lines.append("没有听到回答（no answer），得分0分。")
+    else:
+        lines.append(f"得分{score.total:.0f}分，{score.tier_label}。")
+        if score.made:
+            lines.append("说到的要点：" + "、".join(score.made) + "。")
+        if score.missed:
+            lines.append("漏掉的要点：" + "、".join(score.missed) + "。")
+        for v in score.violations:
+            lines.append(v.message + "。")
+        t = score.timing
+        if t is not None and t.start_s > START_GRACE_S:
+            lines.append(f"开口用了{t.start_s:.1f}秒，要更快接话。")
+        long_pauses = [p for p in (t.pauses if t else ()) if p > LONG_PAUSE_S]
+        if long_pauses:
+            lines.append(f"中间停顿了{len(long_pauses)}次，最长{max(long_pauses):.1f}秒。")
+    lines.append("标准答案：" + "".join(standard_lines(entry, book)))
+    return lines
+
+
+# ---------------------------------------------------------------- picking entries (spaced repetition)
+
+UNSEEN_MASTERY: Final = 30.0
+"""Mastery assumed for an entry never drilled: below any fair answer (50+), so new entries keep
+coming, but above a failed one, which a trainer has the trainee repeat first."""
+WEAKNESS_WEIGHT: Final = 0.7
+"""Share of weakness (100 − mastery) in an entry's priority."""
+STALENESS_WEIGHT: Final = 0.3
+"""Share of time since last drilled: even mastered entries come back once they grow stale."""
+STALE_HOURS: Final = 72.0
+"""Time constant of staleness (1 − e^(−hours/72)): an entry drilled today is fresh, one from last
+week is nearly fully stale (the spacing of a simple Leitner box)."""
+JITTER: Final = 0.02
+"""Random share added to priorities so equal entries come in a different order each drill."""
+
+
+def drillable(entry: Entry) -> bool:
+    """An entry can be drilled if the book gives an answer to say and the customer lines to ask."""
+    return bool(entry.customer and (entry.answer or entry.ask))
+
+
+def priority(mastery: Mastery | None, now: float) -> float:
+    """Higher first: weak entries, then entries not drilled for a while."""
+    if mastery is None:
+        return WEAKNESS_WEIGHT * (1 - UNSEEN_MASTERY / 100.0) + STALENESS_WEIGHT
+    hours = max(0.0, (now - mastery.last_seen) / 3600.0)
+    staleness = 1.0 - float(np.exp(-hours / STALE_HOURS))
+    return WEAKNESS_WEIGHT * (1 - mastery.mastery / 100.0) + STALENESS_WEIGHT * staleness
+
+
+def pick_entries(book: KnowledgeBase, progress_db: ProgressDB | None, trainee: str, category: str | None = None,
+                 count: int = 10, rng: random.Random | None = None, now: float | None = None) -> list[Entry]:
+    """The next `count` entries to drill: weakest and stalest first (spaced repetition)."""
+    rng = rng or random.Random()
+    now = time.time() if now is None else now
+    if category is not None and category not in book.categories():
+        raise VoicebotError(f"no category {category!r} in the book: choose one of {', '.join(book.categories())}")
+    pool = [e for e in book if drillable(e) and (category is None or e.category == category)]
+    known = progress_db.mastery(trainee) if progress_db is not None else {}
+    ranked = sorted(pool, key=lambda e: priority(known.get(e.id), now) + JITTER * rng.random(), reverse=True)
+    return ranked[:max(0, count)]
+
+
+# ---------------------------------------------------------------- a drill session
+
+@dataclass(frozen=True)
+class Question:
+    """One customer line the bot says."""
+
+    number: int
+    """1-based position in the drill."""
+    entry: Entry
+    """The entry it comes from."""
+    customer: str
+    """The line, placeholders filled."""
+    language: str
+    """zh, or en for the foreign callers' lines."""
+
+
+ANSWER_PAD_S: Final = 0.2
+"""Audio kept around the speech when it goes to the recogniser (first consonant, last syllable)."""
+
+
+class DrillSession:
+    """Asks the chosen entries one by one and scores each answer; `scores` keeps them in order."""
+
+    def __init__(self, book: KnowledgeBase, entries: Sequence[Entry], matcher: Matcher | None = None,
+                 recognizer: Any = None, rng: random.Random | None = None) -> None:
+        self.book = book
+        self.entries = list(entries)
+        self.matcher = matcher or Matcher(book)
+        self.recognizer = recognizer
+        self.rng = rng or random.Random()
+        self.scores: list[Score] = []
+
+    def questions(self) -> Iterator[Question]:
+        """Customer lines drawn from each entry's phrasings (the book's wording or a paraphrase)."""
+        for number, entry in enumerate(self.entries, 1):
+            line = self.book.fill(self.rng.choice(entry.customer))
+            language = "en" if line.isascii() else "zh"
+            yield Question(number, entry, line, language)
+
+    def answer(self, question: Question, text: str, timing: Timing | None = None) -> Score:
+        """Score a typed (or already transcribed) answer."""
+        score = score_answer(question.entry, text, self.book, self.matcher, timing)
+        self.scores.append(score)
+        return score
+
+    def answer_audio(self, question: Question, samples: np.ndarray) -> Score:
+        """Score a spoken answer: VAD for timing, the recogniser on the speech (silence: no answer)."""
+        if self.recognizer is None:
+            raise VoicebotError("no recogniser for spoken answers: load one with --asr, or answer with --text")
+        found = segments(samples)
+        timing = timing_from_segments(found)
+        if timing is None:
+            return self.answer(question, "", None)
+        a = max(0, int((found[0].start - ANSWER_PAD_S) * SAMPLE_RATE))
+        b = min(len(samples), int((found[-1].end + ANSWER_PAD_S) * SAMPLE_RATE))
+        rec = self.recognizer
+        language = question.entry.language
+        options = getattr(rec, "options", None)
+        if hasattr(rec, "with_language") and getattr(options, "language", language) != language:
+            rec = rec.with_language(language)  # the foreign callers' entry is answered in English
+        transcript = rec.transcribe(np.asarray(samples[a:b], dtype=np.float32))
+        return self.answer(question, transcript.text, timing)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean([s.total for s in self.scores])) if self.scores else 0.0
