@@ -25,6 +25,8 @@ from rapidfuzz import fuzz, process
 from .kb import Entry, KnowledgeBase
 from .text import normalize, pinyin_key, pinyin_syllables
 
+RANK_LIMIT: Final = 12
+"""Candidates `match` looks at: the best, the no-match class and a runner-up with a different answer."""
 OUT_OF_SCOPE: Final = "__out_of_scope__"
 """Id of the no-match class built from scripts_kb/out_of_scope.yaml."""
 
@@ -141,13 +143,25 @@ class _TfIdf:
             scores[rows] += w * weights
         return scores
 
-    def nearest(self, text: str, phrases: list[dict[str, float]]) -> float:
-        """Best cosine against single phrasings (for a heterogeneous class, whose centroid means little)."""
-        q = self._unit(self.features(text))
-        return max((sum(w * v.get(k, 0.0) for k, w in q.items()) for v in phrases), default=0.0)
+    def phrase_index(self, phrases: Sequence[str]) -> tuple[int, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """Postings of single phrasings (same IDF), for `nearest`."""
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for i, phrase in enumerate(phrases):
+            for k, w in self._unit(self.features(phrase)).items():
+                rows, weights = postings.setdefault(k, ([], []))
+                rows.append(i)
+                weights.append(w)
+        return len(phrases), {k: (np.asarray(r, dtype=np.int64), np.asarray(w)) for k, (r, w) in postings.items()}
 
-    def phrase_vectors(self, phrases: Iterable[str]) -> list[dict[str, float]]:
-        return [self._unit(self.features(p)) for p in phrases]
+    def nearest(self, text: str, index: tuple[int, dict[str, tuple[np.ndarray, np.ndarray]]]) -> float:
+        """Best cosine against single phrasings (for a heterogeneous class, whose centroid means little)."""
+        n, postings = index
+        scores = np.zeros(n)
+        for k, w in self._unit(self.features(text)).items():
+            if k in postings:
+                rows, weights = postings[k]
+                scores[rows] += w * weights
+        return float(scores.max()) if n else 0.0
 
 
 class Matcher:
@@ -183,7 +197,7 @@ class Matcher:
         self._key_lens = np.asarray([len(k) for k in self._keys], dtype=np.float64)
         self._tfidf = _TfIdf(docs)
         # Small talk has no common vocabulary: compare it phrase by phrase, not with its centroid.
-        self._oos_vectors = self._tfidf.phrase_vectors(out_of_scope) if out_of_scope else []
+        self._oos_index = self._tfidf.phrase_index(list(out_of_scope)) if out_of_scope else None
         # Entries whose answers are identical are one answer asked twice in the book: no margin between them.
         answer_group: dict[tuple[str, ...], int] = {}
         groups = [answer_group.setdefault(e.answer or (e.id,), i) for i, e in enumerate(self.entries)]
@@ -217,31 +231,34 @@ class Matcher:
         return scores
 
     def doc_scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Blended score per document (entries, then the no-match class) and each one's best phrasing."""
+        """Blended score per document (entries, then the no-match class) and the phrasing scores."""
         scores = self.phrase_scores(text)
         fuzzy = np.maximum.reduceat(scores, self._starts) if len(scores) else np.zeros(len(self._ids))
-        # Index of the best phrasing within each document.
-        best_phrase = np.empty(len(self._starts), dtype=np.int64)
-        bounds = list(self._starts) + [len(scores)]
-        for d in range(len(self._starts)):
-            a, b = bounds[d], bounds[d + 1]
-            best_phrase[d] = a + int(np.argmax(scores[a:b]))
         w = self.options.fuzzy_weight
         cosine = self._tfidf.cosine(text)
-        if self._oos_vectors:
-            cosine[-1] = self._tfidf.nearest(text, self._oos_vectors)
+        if self._oos_index is not None:
+            cosine[-1] = self._tfidf.nearest(text, self._oos_index)
         blended = w * fuzzy + (1 - w) * 100.0 * cosine
-        if self._oos_vectors:
+        if self._oos_index is not None:
             blended[-1] *= self.options.out_of_scope_weight
-        return blended, best_phrase
+        return blended, scores
 
-    def rank(self, text: str) -> list[Candidate]:
-        """Every document (entries and the no-match class), best first."""
+    def _best_phrase(self, doc: int, scores: np.ndarray) -> str:
+        a = int(self._starts[doc])
+        b = int(self._starts[doc + 1]) if doc + 1 < len(self._starts) else len(scores)
+        return self._phrases[a + int(np.argmax(scores[a:b]))]
+
+    def rank(self, text: str, limit: int | None = None) -> list[Candidate]:
+        """Documents (entries and the no-match class), best first; all of them unless `limit`."""
         if not normalize(text) or not self._phrases:
             return []
-        blended, best_phrase = self.doc_scores(text)
-        order = np.argsort(-blended, kind="stable")
-        return [Candidate(self._ids[d], float(blended[d]), self._phrases[best_phrase[d]]) for d in order]
+        blended, scores = self.doc_scores(text)
+        if limit is not None and limit < len(blended):
+            top = np.argpartition(-blended, limit)[:limit]
+            order = top[np.argsort(-blended[top], kind="stable")]
+        else:
+            order = np.argsort(-blended, kind="stable")
+        return [Candidate(self._ids[d], float(blended[d]), self._best_phrase(int(d), scores)) for d in order]
 
     def match(self, text: str, among: Sequence[str] | None = None) -> Match:
         """The entry the customer is asking, or a no-match with the reason.
@@ -251,7 +268,7 @@ class Matcher:
         norm = normalize(text)
         if not norm:
             return Match(text, norm, None, 0.0, None, None, (), "empty")
-        ranked = self.rank(text)
+        ranked = self.rank(text, limit=None if among is not None else RANK_LIMIT)
         if among is not None:
             allowed = set(among)
             ranked = [c for c in ranked if c.entry_id in allowed]
