@@ -183,3 +183,11 @@ def test_ten_turn_call_says_address_form_at_most_three_times(policy, book):
     raw = sum(book.get(e).answer[0].count("{称呼}") for e in ["q03_monopoly", "q10_office_name", "o_manager_name"])
     assert raw > 0
     assert sum(line.count(title) for line in lines) <= 3
+
+
+def test_unsure_short_yes_to_an_open_question_is_taken(policy):
+    turn(policy, "你赶紧把这个业务给我取消了")
+    reply = policy.handle(Heard(10.0, "是等", confidence=0.45))
+    assert said(reply) == ["取消之后还给您回电话吗？"]
+    unsure_question = policy.handle(Heard(12.0, "那个什么东西", confidence=0.45))
+    assert said(unsure_question) == ["很抱歉，我刚才没有听清楚，请您重复一遍，好吗？"]

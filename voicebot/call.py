@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol
@@ -50,6 +51,12 @@ class CallOptions:
     """A simulated call never runs longer than this on the call clock."""
     second_visit: bool = False
     """Open with the second-visit (二访) script."""
+    preemptive_after_s: float | None = 0.3
+    """Engines that decode only at the end (whisper) start decoding after this much trailing
+    silence (longer than most pauses between Mandarin words), before the endpoint, and drop that result if the customer speaks again (as LiveKit
+    and Pipecat do). None turns it off."""
+    realtime: bool = False
+    """Feed simulated customer audio at real speed (benchmarks; live calls are real time anyway)."""
 
 
 @dataclass
@@ -84,6 +91,10 @@ class CallRunner:
         self._utt: Any = None
         self._preroll: deque[np.ndarray] = deque(maxlen=10)
         self._speech_end_t: float | None = None
+        self._preempt: Future[Any] | None = None
+        self._stale: Future[Any] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self.preempted_turns = 0
 
     # -- bookkeeping
 
@@ -109,6 +120,9 @@ class CallRunner:
             self._pending = []
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self._flush_recording()
         if self.recording is not None:
             self.recording.close()
@@ -158,6 +172,7 @@ class CallRunner:
             self._utt.accept(frame)
         else:
             self._preroll.append(frame)
+        self._maybe_preempt()
         for ev in events:
             if isinstance(ev, SpeechStarted):
                 self._utt = self.recognizer.start()
@@ -173,6 +188,22 @@ class CallRunner:
             self.emit({"type": "silence", "seconds": round(silence, 2)})
             self.act(self.policy.handle(Silence(self.t, silence)))
 
+    def _maybe_preempt(self) -> None:
+        """Start decoding at silence onset; forget that decode if speech resumes."""
+        after = self.options.preemptive_after_s
+        if after is None or self._utt is None or not hasattr(self._utt, "samples") or not self.vad.in_speech:
+            return  # (out of speech, the turn itself takes over)
+        trailing = self.vad.trailing_silence_s
+        if trailing == 0.0 and self._preempt is not None:
+            self._stale = self._preempt  # the customer went on talking: that early decode is stale
+            self._preempt = None
+        elif trailing >= after and self._preempt is None:
+            if self._stale is not None and not self._stale.done():
+                return  # one decode at a time on two cores: a queued one would only come later
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preemptive-asr")
+            self._preempt = self._pool.submit(self.recognizer.transcribe, self._utt.samples)
+
     def _turn(self, ev: SpeechEnded) -> None:
         work_started = time.perf_counter()
         # VAD times count customer audio only; the call clock also counts the bot's speech.
@@ -180,7 +211,17 @@ class CallRunner:
         start, end = ev.start + offset, ev.t + offset
         self._speech_end_t = end
         utt, self._utt = self._utt, None
-        transcript = utt.finish() if utt is not None else self.recognizer.transcribe(ev.audio)
+        preempt, self._preempt = self._preempt, None
+        stale, self._stale = self._stale, None
+        if preempt is None and stale is not None:
+            stale.result()  # let a stale early decode finish rather than compete with the real one
+        if preempt is not None:
+            transcript = preempt.result()
+            self.preempted_turns += 1
+        elif utt is not None:
+            transcript = utt.finish()
+        else:
+            transcript = self.recognizer.transcribe(ev.audio)
         text = to_simplified(transcript.text)
         heard = Heard(self.t, text, transcript.confidence, ev.level_dbfs, ev.snr_db,
                       transcript.language, transcript.language_prob)
@@ -213,10 +254,17 @@ class CallRunner:
 
     def run_frames(self, source: Iterator[np.ndarray]) -> CallResult:
         """Feed frames until the policy hangs up or the source ends."""
+        pace = FRAME / SAMPLE_RATE if self.options.realtime else 0.0
+        next_at = time.perf_counter()
         try:
             for frame in source:
                 if self.policy.ended:
                     break
+                if pace:
+                    next_at = max(next_at + pace, time.perf_counter() - 0.5)
+                    delay = next_at - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
                 self._push(frame)
         finally:
             self.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .errors import VoicebotError
+from .drill_cli import register as _register_drill
 
 EXIT_USAGE = 2
 EXIT_KB = 6
@@ -551,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [_register_speech]
+_EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [_register_speech, _register_drill]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -127,6 +127,9 @@ class PolicyOptions:
     """After the off-topic closing line the book says wait a little before hanging up."""
     min_confidence: float = 0.5
     """Below this mean word confidence the words are not trusted (VoiceXML's usual no-match line)."""
+    reply_min_confidence: float = 0.35
+    """A yes/no reply to a question the bot asked is a tiny grammar (like VoiceXML's boolean): a
+    short 是/不 is trusted at lower confidence (whisper is unsure on half-second clips)."""
     quiet_dbfs: float = -38.0
     """Speech below this level is 'too quiet' (normal phone speech sits around -20 to -30 dBFS)."""
     very_quiet_dbfs: float = -50.0
@@ -302,6 +305,9 @@ class Policy:
                 and event.language_prob >= opts.foreign_language_prob):
             return [self._say(self._line("dialect"), "dialect")]
         heard_well = bool(normalize(text)) and event.confidence >= opts.min_confidence
+        if (not heard_well and self.state.open is not None and event.confidence >= opts.reply_min_confidence
+                and len(normalize(text)) <= opts.short_reply_chars and self._classify(text) is not None):
+            heard_well = True
         poor_line = ((event.level_dbfs is not None and event.level_dbfs < opts.quiet_dbfs)
                      or (event.snr_db is not None and event.snr_db < opts.noisy_snr_db))
         if poor_line and event.confidence < opts.poor_line_confidence:

@@ -28,7 +28,8 @@ _NOT_NUMBERS: Final = ("一一", "一二", "三三两两", "一五一十", "三�
 # Fillers and interjections that carry no meaning for matching; removed on both sides.
 _FILLERS: Final = re.compile(r"[啊呀吧呢嘛哦喂嗯哈啦呗噢哎诶唉呃额]")
 # Discourse padding that opens phone questions ("喂你好，我想问一下，就是……"): no meaning for matching.
-_PADDING: Final = re.compile(r"(我想问一下|我想问问|我问一下|我问问|请问一下|请问|问一下|你好|您好|那个|就是说|就是)")
+# Only at the start of a line: inside one, 您好 may be 您+好吗 (再联系您好吗).
+_PADDING: Final = re.compile(r"^(?:我想问一下|我想问问|我问一下|我问问|请问一下|请问|问一下|你好|您好|那个|就是说|就是)+")
 _KEEP: Final = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 
 # Pinyin folding for southern and ASR confusions: zh/z, ch/c, sh/s, n/l, in/ing, en/eng.

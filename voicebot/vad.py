@@ -249,6 +249,15 @@ class SpeechDetector:
         return self._in_speech
 
     @property
+    def trailing_silence_s(self) -> float:
+        """Inside an utterance: seconds of silence since the last speech frame (0 while speaking).
+
+        The call starts decoding early (whisper) once this passes ~0.2 s, before the endpoint."""
+        if not self._in_speech:
+            return 0.0
+        return self._silence_run * self._frame / SAMPLE_RATE
+
+    @property
     def silence_s(self) -> float:
         """Seconds since the last utterance ended or `reset_silence()`; 0 while in speech."""
         if self._in_speech:

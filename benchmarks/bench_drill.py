@@ -1,0 +1,94 @@
+"""Figures behind drill scoring's thresholds, on the hand-graded answers in tests/data/drill_graded.yaml.
+
+Prints: how often the score orders good > partial > wrong (pairs); the key-point coverage of good
+answers against that of unrelated text (each entry's key points checked against the other entries'
+good answers), which places KEY_POINT_MADE and KEY_POINT_FLOOR; the same for wording; a sweep of
+the thresholds; and the ordering with rapidfuzz partial_ratio as the coverage measure instead.
+
+    python benchmarks/bench_drill.py
+"""
+from __future__ import annotations
+
+import itertools
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from voicebot import drill, kb  # noqa: E402
+from voicebot.matcher import Matcher  # noqa: E402
+
+GRADES = ("good", "partial", "wrong")
+
+
+def ordering(book: kb.KnowledgeBase, matcher: Matcher, rows: list[dict[str, str]]) -> tuple[float, dict[str, float]]:
+    ok = n = 0
+    totals: dict[str, list[float]] = {g: [] for g in GRADES}
+    for row in rows:
+        entry = book.get(row["entry"])
+        t = {g: drill.score_answer(entry, row[g], book, matcher).total for g in GRADES}
+        for g in GRADES:
+            totals[g].append(t[g])
+        ok += sum(t[a] > t[b] for a, b in itertools.combinations(GRADES, 2))
+        n += 3
+    return ok / n, {g: statistics.median(v) for g, v in totals.items()}
+
+
+def percentiles(values: list[float]) -> str:
+    return " ".join(f"p{q}={np.percentile(values, q):.0f}" for q in (10, 25, 50, 75, 90, 95))
+
+
+def main() -> None:
+    book = kb.load(ROOT / "scripts_kb")
+    matcher = Matcher(book)
+    rows = YAML(typ="safe").load((ROOT / "tests" / "data" / "drill_graded.yaml").read_text(encoding="utf-8"))
+    rate, medians = ordering(book, matcher, rows)
+    print(f"{len(rows)} entries, {3 * len(rows)} pairs: ordered {rate:.1%}; median totals "
+          + ", ".join(f"{g} {m:.0f}" for g, m in medians.items()))
+
+    good_cov, other_cov, good_w, other_w = [], [], [], []
+    for row in rows:
+        entry = book.get(row["entry"])
+        s = drill.score_answer(entry, row["good"], book, matcher)
+        good_cov += [k.coverage for k in s.key_points]
+        good_w.append(s.wording)
+        for other in rows:
+            if other["entry"] != row["entry"]:
+                s = drill.score_answer(entry, other["good"], book, matcher)
+                other_cov += [k.coverage for k in s.key_points]
+                other_w.append(s.wording)
+    print(f"key-point coverage, good answers:    {percentiles(good_cov)}")
+    print(f"key-point coverage, unrelated text:  {percentiles(other_cov)}")
+    for t in (55, 60, 65, 70, 75):
+        print(f"  made at >= {t}: good {np.mean(np.array(good_cov) >= t):.1%}, "
+              f"unrelated {np.mean(np.array(other_cov) >= t):.1%}")
+    print(f"wording, good answers:   {percentiles(good_w)}")
+    print(f"wording, unrelated text: {percentiles(other_w)}")
+
+    saved = {k: getattr(drill, k) for k in ("KEY_POINT_MADE", "KEY_POINT_FLOOR", "WORDING_FLOOR", "WORDING_FULL")}
+    print("sweep (made, floor, wording floor, wording full): ordered, median good/partial/wrong")
+    for made, floor, wfloor, wfull in itertools.product((60, 65, 70), (25, 35, 45), (20, 30), (70, 80, 90)):
+        for name, value in zip(saved, (made, floor, wfloor, wfull)):
+            setattr(drill, name, value)
+        rate, med = ordering(book, matcher, rows)
+        print(f"  {made} {floor} {wfloor} {wfull}: {rate:.1%}  "
+              f"{med['good']:.0f}/{med['partial']:.0f}/{med['wrong']:.0f}")
+    for k, v in saved.items():
+        setattr(drill, k, v)
+
+    coverage = drill._coverage
+    drill._coverage = lambda point, answer: float(fuzz.partial_ratio(point, answer)) if point and answer else 0.0
+    rate, med = ordering(book, matcher, rows)
+    drill._coverage = coverage
+    print(f"with partial_ratio as coverage: ordered {rate:.1%}; median good/partial/wrong "
+          f"{med['good']:.0f}/{med['partial']:.0f}/{med['wrong']:.0f}")
+
+
+if __name__ == "__main__":
+    main()
