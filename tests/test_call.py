@@ -220,3 +220,24 @@ def test_report_lists_follow_ups_across_calls(book, matcher, whisper, synth, tmp
     assert "do_not_call" in {r["kind"] for r in rows}
     assert main(["report", str(base / "c0")]) == 0
     assert "follow-ups" in capsys.readouterr().out
+
+
+def test_the_bot_does_not_hear_its_own_voice(book, matcher, whisper, synth):
+    from voicebot.audio import MicSource, frames
+    from voicebot.call import CallRunner
+    opening = book.fill(book.protocol("opening")["say"][0])
+    voice = synth.synthesize(opening)[SAMPLE_RATE: SAMPLE_RATE + int(0.3 * SAMPLE_RATE)]   # 300 ms of speech
+    silence = [np.zeros(480, dtype=np.float32)] * 40
+
+    def heard_after(echo_delay_frames: int) -> list:
+        runner = CallRunner(Policy(book, matcher), whisper, synth, None)
+        runner.start()
+        runner.run_frames(iter(silence[:echo_delay_frames] + list(frames(voice)) + silence))
+        return [e for e in runner.result.events if e["type"] in ("heard",)]
+
+    assert heard_after(0) == []           # its own tail, right after it stops: ignored
+    assert heard_after(20) != []          # the same sound 0.6 s later is the customer: heard
+    mic = MicSource()                     # live: what the mic caught while the bot spoke is dropped
+    for _ in range(5):
+        mic._queue.put_nowait(b"\x00\x00" * 480)
+    assert mic.drain() == 5 and mic._queue.empty()

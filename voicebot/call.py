@@ -14,6 +14,7 @@ matching, TTS) is measured in wall time and reported with each reply, but never 
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -79,7 +80,9 @@ class CallRunner:
         self.recognizer = recognizer
         self.synthesizer = synthesizer
         self.options = options or CallOptions()
-        self.vad = SpeechDetector(vad_options or VadOptions(frame_ms=FRAME_MS))
+        if vad_options is None:
+            vad_options = dataclasses.replace(policy.book.options("vad", VadOptions), frame_ms=FRAME_MS)
+        self.vad = SpeechDetector(vad_options)
         self.folder = folder
         self.log = CallLog(folder) if folder else None
         self.recording = WavAppender(folder / RECORDING_FILE) if folder else None

@@ -6,6 +6,7 @@ Exit codes: 0 ok · 1 failure · 2 usage · 3 audio file · 4 audio device · 5 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -80,8 +81,17 @@ def _load_kb(args: argparse.Namespace) -> Any:
     return kb.load(args.kb)
 
 
+def _tuning_sections() -> dict[str, type]:
+    from .call import CallOptions
+    from .dialog import PolicyOptions
+    from .matcher import MatcherOptions
+    from .vad import VadOptions
+    return {"matcher": MatcherOptions, "policy": PolicyOptions, "vad": VadOptions, "call": CallOptions}
+
+
 def cmd_kb_check(args: argparse.Namespace, out: Out) -> int:
     book = _load_kb(args)
+    book.problems += book.tuning_problems(_tuning_sections())
     for problem in book.problems:
         print(problem, flush=True)
     if args.json:
@@ -253,7 +263,9 @@ def cmd_models(args: argparse.Namespace, out: Out) -> int:
 def _policy(args: argparse.Namespace, book: Any) -> Any:
     from .dialog import Policy, PolicyOptions
     from .matcher import Matcher
-    opts = PolicyOptions(no_input_timeout_s=args.timeout) if getattr(args, "timeout", None) else PolicyOptions()
+    opts = book.options("policy", PolicyOptions)
+    if getattr(args, "timeout", None):
+        opts = dataclasses.replace(opts, no_input_timeout_s=args.timeout)
     return Policy(book, Matcher(book), opts)
 
 
@@ -276,9 +288,9 @@ def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, An
     return show
 
 
-def _call_options(args: argparse.Namespace) -> Any:
+def _call_options(args: argparse.Namespace, book: Any) -> Any:
     from .call import CallOptions
-    return CallOptions(second_visit=getattr(args, "second_visit", False))
+    return dataclasses.replace(book.options("call", CallOptions), second_visit=getattr(args, "second_visit", False))
 
 
 def cmd_simulate(args: argparse.Namespace, out: Out) -> int:
@@ -295,7 +307,7 @@ def cmd_simulate(args: argparse.Namespace, out: Out) -> int:
         folder = new_call_dir(args.out)
         if not args.json:
             out.print(f"call record: {folder}", style="dim")
-        result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args),
+        result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args, book),
                           on_event=_event_printer(args, out))
         if not args.json:
             out.print(f"call ended: {result.ended or 'line silent'}; record in {folder}", style="dim")
@@ -325,7 +337,7 @@ def cmd_demo(args: argparse.Namespace, out: Out) -> int:
             speaker = None
         if speaker is None and not args.json:
             out.print("no speaker here: the call is written to a WAV recording instead", style="dim")
-    result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args),
+    result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args, book),
                       on_event=_event_printer(args, out))
     out.print(f"call ended: {result.ended}; recording with both voices: {folder / 'recording.wav'}", style="dim")
     if speaker is not None:
@@ -355,7 +367,7 @@ def cmd_call(args: argparse.Namespace, out: Out) -> int:
         speaker.play(audio)
         mic.drain()
 
-    runner = CallRunner(_policy(args, book), rec, synth, folder, _call_options(args),
+    runner = CallRunner(_policy(args, book), rec, synth, folder, _call_options(args, book),
                         on_event=_event_printer(args, out), play=play)
     out.print(f"live call, record in {folder}; Ctrl-C ends the call", style="dim")
     try:

@@ -188,7 +188,7 @@ class Policy:
                  options: PolicyOptions | None = None) -> None:
         self.book = book
         self.matcher = matcher or Matcher(book)
-        self.options = options or PolicyOptions()
+        self.options = options or book.options("policy", PolicyOptions)
         self.state = CallState()
         self.last_match: Match | None = None
         self.last_branch: tuple[str | None, str] | None = None

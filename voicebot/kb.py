@@ -5,11 +5,12 @@ is collected as a `Problem(file, line, message)` and the rest of the book still 
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Iterable, Iterator
+from typing import Any, Final, Iterable, Iterator, TypeVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
@@ -27,7 +28,8 @@ VALUE_PLACEHOLDERS: Final = ("工号", "业务", "资费", "来电目的", "号�
 # Words the book caps per call (特殊问题3): said as written until the cap, then the fallback.
 CAPPED_WORDS: Final = {"称呼": "", "咱们": "我们", "咱": ""}
 PLACEHOLDERS: Final = VALUE_PLACEHOLDERS + tuple(CAPPED_WORDS)
-ENTRY_FILES_EXCLUDED: Final = ("settings.yaml", "protocols.yaml", "out_of_scope.yaml")
+ENTRY_FILES_EXCLUDED: Final = ("settings.yaml", "protocols.yaml", "out_of_scope.yaml", "tuning.yaml")
+T = TypeVar("T")
 _PLACEHOLDER: Final = re.compile(r"\{([^{}]*)\}")
 _ID: Final = re.compile(r"^[a-z0-9_]+$")
 WHEN_KEYWORDS: Final = ("yes", "no", "other")
@@ -129,6 +131,8 @@ class KnowledgeBase:
     settings: dict[str, str] = field(default_factory=dict)
     out_of_scope: list[str] = field(default_factory=list)
     """Things customers say that the book does not answer (examples for the matcher's no-match class)."""
+    tuning: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Overrides of the engines' option defaults, by section (matcher, policy, vad, call)."""
     problems: list[Problem] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Entry]:
@@ -156,6 +160,38 @@ class KnowledgeBase:
 
     def categories(self) -> list[str]:
         return sorted({e.category for e in self.entries})
+
+    def options(self, section: str, cls: type[T]) -> T:
+        """`cls()` with the overrides of tuning.yaml's `section`; unknown keys are left out
+        (`tuning_problems` reports them)."""
+        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        values = {k: v for k, v in self.tuning.get(section, {}).items() if k in known}
+        return cls(**values)
+
+    def tuning_problems(self, sections: dict[str, type]) -> list[Problem]:
+        """Unknown sections or keys in tuning.yaml (checked by `kb check`)."""
+        path = str(self.directory / "tuning.yaml")
+        try:
+            text = (self.directory / "tuning.yaml").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            text = []
+
+        def line_of(key: str) -> int:
+            pattern = re.compile(rf"^\s*{re.escape(key)}\s*:")
+            return next((i + 1 for i, line in enumerate(text) if pattern.match(line)), 0)
+
+        out = []
+        for section, values in self.tuning.items():
+            cls = sections.get(section)
+            if cls is None:
+                out.append(Problem(path, line_of(section), f"unknown section '{section}': use one of {', '.join(sections)}"))
+                continue
+            known = {f.name for f in dataclasses.fields(cls)}
+            for key in values:
+                if key not in known:
+                    out.append(Problem(path, line_of(key), f"{section}: unknown setting '{key}': use one of "
+                                                f"{', '.join(sorted(known))}"))
+        return out
 
 
 def fill(template: str, values: dict[str, str], counts: dict[str, int] | None = None,
@@ -404,6 +440,7 @@ def load(directory: str | os.PathLike[str] | None = None) -> KnowledgeBase:
     kb.settings = _load_settings(loader, path / "settings.yaml")
     kb.protocols = _load_protocols(loader, path / "protocols.yaml")
     kb.out_of_scope = _load_out_of_scope(loader, path / "out_of_scope.yaml", kb.entries)
+    kb.tuning = _load_tuning(loader, path / "tuning.yaml")
     kb.problems = loader.problems
     return kb
 
@@ -464,6 +501,33 @@ def _load_out_of_scope(loader: _Loader, path: Path, entries: list[Entry]) -> lis
             loader.problem(str(path), _line(data) + i if _line(data) else 0,
                            f"{line!r} is also a customer line of {entry.id}: keep it in one place")
     return [str(x) for x in data]
+
+
+def _load_tuning(loader: _Loader, path: Path) -> dict[str, dict[str, Any]]:
+    """Optional overrides: `section: {setting: number}`; anything else is a problem, not a crash."""
+    if not path.exists():
+        return {}
+    data = loader.read(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        loader.problem(str(path), 1, "tuning.yaml must be a mapping of sections (matcher:, policy:, vad:, call:)")
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for section, values in data.items():
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            loader.problem(str(path), _line(data, section), f"section '{section}' must be a mapping of settings")
+            continue
+        good = {}
+        for key, value in values.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                loader.problem(str(path), _line(values, key), f"{section}.{key} must be a number, not {value!r}")
+                continue
+            good[str(key)] = float(value) if isinstance(value, float) else int(value)
+        out[str(section)] = good
+    return out
 
 
 REQUIRED_PROTOCOLS: Final = ("opening", "no_response", "off_topic", "not_heard", "speak_louder", "noisy",

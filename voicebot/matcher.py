@@ -169,7 +169,10 @@ class Matcher:
 
     def __init__(self, entries: KnowledgeBase | Iterable[Entry], options: MatcherOptions | None = None,
                  out_of_scope: Sequence[str] | None = None) -> None:
-        self.options = options or MatcherOptions()
+        if options is None:
+            options = entries.options("matcher", MatcherOptions) if isinstance(entries, KnowledgeBase) \
+                else MatcherOptions()
+        self.options = options
         if out_of_scope is None:
             out_of_scope = entries.out_of_scope if isinstance(entries, KnowledgeBase) else ()
         self.entries: list[Entry] = list(entries)
