@@ -46,3 +46,12 @@ def customer_wav(name: str) -> Path:
     path = CUSTOMER / name
     assert path.exists(), path
     return path
+
+
+@pytest.fixture
+def policy(book, matcher):
+    """A fresh call's policy, greeting already said."""
+    from voicebot.dialog import Policy, Started
+    p = Policy(book, matcher)
+    p.handle(Started(0.0))
+    return p

@@ -10,23 +10,6 @@ from voicebot.matcher import Matcher
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def book():
-    return kb.load(ROOT / "scripts_kb")
-
-
-@pytest.fixture(scope="module")
-def matcher(book):
-    return Matcher(book)
-
-
-@pytest.fixture
-def policy(book, matcher):
-    p = Policy(book, matcher)
-    p.handle(Started(0.0))
-    return p
-
-
 def said(actions):
     return [a.text for a in actions if isinstance(a, Say)]
 

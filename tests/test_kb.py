@@ -13,11 +13,6 @@ BOOK = Path(__file__).resolve().parent.parent / "scripts_kb"
 GOOD_SETTINGS = "工号: '8086'\n业务: 流量包\n资费: '10'\n号码: '13800138000'\n称呼: 先生\n来电目的: 本次来电是{业务}\n"
 
 
-@pytest.fixture(scope="module")
-def book():
-    return kb.load(BOOK)
-
-
 def test_shipped_book_has_no_problems(book):
     assert [str(p) for p in book.problems] == []
 

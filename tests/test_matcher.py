@@ -13,16 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = YAML(typ="safe").load((ROOT / "tests" / "data" / "heldout.yaml").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def book():
-    return kb.load(ROOT / "scripts_kb")
-
-
-@pytest.fixture(scope="module")
-def matcher(book):
-    return Matcher(book)
-
-
 def test_heldout_lines_are_not_stored_in_the_book(book):
     from voicebot.text import normalize
     stored = {normalize(p) for e in book for p in e.customer}

@@ -69,6 +69,20 @@ class CallResult:
     ended: str | None = None
 
 
+def action_event(action: Any) -> dict[str, Any]:
+    """The call-record event of a policy action (without its time)."""
+    if isinstance(action, Say):
+        return {"type": "say", "text": action.text, "entry": action.entry, "reason": action.reason,
+                "language": action.language}
+    if isinstance(action, Record):
+        return {"type": "record", "kind": action.kind, "text": action.text, "entry": action.entry}
+    if isinstance(action, Escalate):
+        return {"type": "escalate", "reason": action.reason}
+    if isinstance(action, Hangup):
+        return {"type": "hangup", "reason": action.reason}
+    raise TypeError(f"not a policy action: {action!r}")
+
+
 class CallRunner:
     """Runs one call. Events go to `on_event` (printing) and to the call log (durable) as they happen."""
 
@@ -140,8 +154,7 @@ class CallRunner:
         for action in actions:
             if isinstance(action, Say):
                 audio = self.synthesizer.synthesize(action.text, action.language)
-                event = {"type": "say", "text": action.text, "entry": action.entry, "reason": action.reason,
-                         "language": action.language, "duration_s": round(len(audio) / SAMPLE_RATE, 2)}
+                event = action_event(action) | {"duration_s": round(len(audio) / SAMPLE_RATE, 2)}
                 if first_audio and work_started is not None:
                     event["work_ms"] = round((time.perf_counter() - work_started) * 1000, 1)
                     if self._speech_end_t is not None:
@@ -152,13 +165,10 @@ class CallRunner:
                 if self.play is not None:
                     self.play(audio)
                 self.clock += len(audio)
-            elif isinstance(action, Record):
-                self.emit({"type": "record", "kind": action.kind, "text": action.text, "entry": action.entry})
-            elif isinstance(action, Escalate):
-                self.emit({"type": "escalate", "reason": action.reason})
-            elif isinstance(action, Hangup):
-                self.emit({"type": "hangup", "reason": action.reason})
-                self.result.ended = action.reason
+            else:
+                self.emit(action_event(action))
+                if isinstance(action, Hangup):
+                    self.result.ended = action.reason
         self._flush_recording()
         # The no-input timer starts when the bot has finished speaking; its own tail is not heard.
         self.vad.reset_silence()

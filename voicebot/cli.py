@@ -191,7 +191,8 @@ def _recognizer(args: argparse.Namespace, out: Out, book: Any = None) -> Any:
 
 def _synthesizer(args: argparse.Namespace) -> Any:
     from .tts import load_synthesizer
-    return load_synthesizer(rate=getattr(args, "rate", None))
+    return load_synthesizer(rate=getattr(args, "rate", None), voice=getattr(args, "voice", None),
+                            volume=getattr(args, "volume", None) or 1.0)
 
 
 def cmd_transcribe(args: argparse.Namespace, out: Out) -> int:
@@ -381,8 +382,8 @@ def cmd_call(args: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, out: Out) -> int:
+    from .call import action_event
     from .dialog import Heard, Silence, Started
-    from .call import CallRunner
     from .record import CallLog, new_call_dir
     book = _load_kb(args)
     policy = _policy(args, book)
@@ -397,16 +398,8 @@ def cmd_chat(args: argparse.Namespace, out: Out) -> int:
         show(ev)
 
     def act(actions: list[Any]) -> None:
-        from .dialog import Escalate, Hangup, Record, Say
         for a in actions:
-            if isinstance(a, Say):
-                emit({"type": "say", "text": a.text, "entry": a.entry, "reason": a.reason, "language": a.language})
-            elif isinstance(a, Record):
-                emit({"type": "record", "kind": a.kind, "text": a.text, "entry": a.entry})
-            elif isinstance(a, Escalate):
-                emit({"type": "escalate", "reason": a.reason})
-            elif isinstance(a, Hangup):
-                emit({"type": "hangup", "reason": a.reason})
+            emit(action_event(a))
 
     if not args.json:
         out.print(f"typed call (empty line = the customer stays silent, Ctrl-D ends); record in {folder}", style="dim")
@@ -479,6 +472,7 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
         p.add_argument("--timeout", type=float, metavar="S", help="no-input timeout in seconds (default 4)")
         p.add_argument("--bias", action="store_true", help="bias recognition toward the book's phrases (vosk grammar)")
         p.add_argument("--rate", type=int, help="speaking rate of the bot's voice (words per minute)")
+        p.add_argument("--voice", help="a voice id of the speech engine (default: its Mandarin voice)")
 
     p = add("transcribe", cmd_transcribe, "print what the recogniser hears in audio files")
     engine(p)
@@ -490,6 +484,8 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
     p.add_argument("-o", "--output", metavar="OUT.wav", help="write a WAV file instead of playing")
     p.add_argument("--language", choices=["zh", "en"], default="zh")
     p.add_argument("--rate", type=int, help="speaking rate (words per minute)")
+    p.add_argument("--volume", type=float, help="volume 0.0–1.0 (default 1.0)")
+    p.add_argument("--voice", help="a voice id of the speech engine (default: its Mandarin voice)")
     p.add_argument("--device", help="output device (see `voicebot devices`)")
 
     p = add("devices", cmd_devices, "list microphones and speakers")

@@ -70,7 +70,7 @@ def load_recognizer(engine: Engine = "auto", model: str | None = None,
         wrec = WhisperRecognizer(model, language=language)
         lang = language or "detected per utterance"
         note = (f"using whisper ({wrec.model_dir.name}, language {lang}, loaded in "
-                f"{wrec.load_seconds:.1f} s; answers ≥ 1 s after the customer stops")
+                f"{wrec.load_seconds:.1f} s; decodes whole utterances: about 1 s from end of speech to reply")
         if phrases:
             note += "; phrase list not used by whisper"
         return wrec, note + ")"
