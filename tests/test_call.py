@@ -241,3 +241,12 @@ def test_the_bot_does_not_hear_its_own_voice(book, matcher, whisper, synth):
     for _ in range(5):
         mic._queue.put_nowait(b"\x00\x00" * 480)
     assert mic.drain() == 5 and mic._queue.empty()
+
+
+def test_a_simulated_call_gives_the_same_events_every_run(book, matcher, whisper, synth, tmp_path):
+    files = [customer_wav(n) for n in ("recording.wav", "owner_q.wav", "no_bushi.wav")]
+    runs = []
+    for i in range(2):
+        result = simulate(Policy(book, matcher), whisper, synth, [str(f) for f in files], None)
+        runs.append([{k: v for k, v in e.items() if k != "work_ms"} for e in result.events])
+    assert runs[0] == runs[1]

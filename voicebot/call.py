@@ -54,8 +54,9 @@ class CallOptions:
     """Open with the second-visit (二访) script."""
     preemptive_after_s: float | None = 0.3
     """Engines that decode only at the end (whisper) start decoding after this much trailing
-    silence (longer than most pauses between Mandarin words), before the endpoint, and drop that result if the customer speaks again (as LiveKit
-    and Pipecat do). None turns it off."""
+    silence (longer than most pauses between Mandarin words), before the endpoint, and drop that
+    result if the customer speaks again (as LiveKit and Pipecat do). None turns it off. Only in
+    real time (live calls, `realtime`): a simulation stays the same run after run."""
     realtime: bool = False
     """Feed simulated customer audio at real speed (benchmarks; live calls are real time anyway)."""
 
@@ -204,6 +205,8 @@ class CallRunner:
     def _maybe_preempt(self) -> None:
         """Start decoding at silence onset; forget that decode if speech resumes."""
         after = self.options.preemptive_after_s
+        if not (self.options.realtime or self.play is not None):
+            return  # faster than real time an early decode saves nothing, and would make runs differ
         if after is None or self._utt is None or not hasattr(self._utt, "samples") or not self.vad.in_speech:
             return  # (out of speech, the turn itself takes over)
         trailing = self.vad.trailing_silence_s
