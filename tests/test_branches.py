@@ -1,13 +1,5 @@
 """The book's exchanges (issue 7): the bot asks back, and the customer's reply picks the branch."""
-from pathlib import Path
-
-import pytest
-
-from voicebot import kb
 from voicebot.dialog import Escalate, Hangup, Heard, Policy, Record, Say, Started
-from voicebot.matcher import Matcher
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def turn(policy, text):

@@ -6,9 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
-
 import numpy as np
 import pytest
 import soundfile as sf
@@ -16,7 +13,7 @@ import soundfile as sf
 from voicebot.audio import SAMPLE_RATE, read_audio, resample, write_wav
 from voicebot.call import CallOptions, simulate
 from voicebot.cli import main
-from voicebot.dialog import Policy
+from voicebot.dialog import Policy, PolicyOptions
 from voicebot.record import read_events, report
 
 from conftest import ROOT, customer_wav
@@ -49,7 +46,7 @@ def test_forty_seconds_of_silence_runs_the_no_response_protocol(tmp_path, capsys
     spoken = says(events)
     assert [e["text"] for e in spoken] == [spoken[0]["text"], HEAR_ME, HEAR_ME, NO_RESPONSE_CLOSING]
     assert spoken[0]["reason"] == "opening" and spoken[0]["t"] == 0.0
-    timeout = Policy.__init__.__defaults__ and 4.0
+    timeout = PolicyOptions().no_input_timeout_s
     for before, after in zip(spoken, spoken[1:]):
         # The no-input timer starts when the bot's own speech has finished.
         expected = before["t"] + before["duration_s"] + timeout

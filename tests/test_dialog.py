@@ -1,13 +1,5 @@
 """The book's protocols as rules: scripted text events in, actions out (no audio)."""
-from pathlib import Path
-
-import pytest
-
-from voicebot import kb
 from voicebot.dialog import Escalate, Hangup, Heard, Policy, Record, Ringback, Say, Silence, Started
-from voicebot.matcher import Matcher
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def said(actions):

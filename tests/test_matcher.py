@@ -5,9 +5,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from voicebot import kb
 from voicebot.cli import main
-from voicebot.matcher import Matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = YAML(typ="safe").load((ROOT / "tests" / "data" / "heldout.yaml").read_text(encoding="utf-8"))

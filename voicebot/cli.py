@@ -464,6 +464,10 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
                             "auto = vosk if a Mandarin vosk model is found, else whisper (default)")
         p.add_argument("--model", metavar="PATH", help="speech model folder (default: $VOICEBOT_MODEL, ./models/, cache)")
 
+    def voice(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rate", type=int, help="speaking rate of the bot's voice (words per minute)")
+        p.add_argument("--voice", help="a voice id of the speech engine (default: its Mandarin voice)")
+
     def call_opts(p: argparse.ArgumentParser) -> None:
         engine(p)
         p.add_argument("--json", action="store_true", help="one JSON event per line (t, type, text, entry, reason …)")
@@ -471,8 +475,7 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
         p.add_argument("--second-visit", action="store_true", help="open with the second-visit (二访) script")
         p.add_argument("--timeout", type=float, metavar="S", help="no-input timeout in seconds (default 4)")
         p.add_argument("--bias", action="store_true", help="bias recognition toward the book's phrases (vosk grammar)")
-        p.add_argument("--rate", type=int, help="speaking rate of the bot's voice (words per minute)")
-        p.add_argument("--voice", help="a voice id of the speech engine (default: its Mandarin voice)")
+        voice(p)
 
     p = add("transcribe", cmd_transcribe, "print what the recogniser hears in audio files")
     engine(p)
@@ -483,9 +486,8 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
     p.add_argument("text", nargs="+", metavar="TEXT")
     p.add_argument("-o", "--output", metavar="OUT.wav", help="write a WAV file instead of playing")
     p.add_argument("--language", choices=["zh", "en"], default="zh")
-    p.add_argument("--rate", type=int, help="speaking rate (words per minute)")
+    voice(p)
     p.add_argument("--volume", type=float, help="volume 0.0–1.0 (default 1.0)")
-    p.add_argument("--voice", help="a voice id of the speech engine (default: its Mandarin voice)")
     p.add_argument("--device", help="output device (see `voicebot devices`)")
 
     p = add("devices", cmd_devices, "list microphones and speakers")
