@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 import numpy as np
 
 from .audio import SAMPLE_RATE, WavAppender, frames, read_audio
-from .dialog import Escalate, Hangup, Heard, Policy, Record, Ringback, Say, Silence, Started
+from .dialog import Ended, Hangup, Heard, Policy, Ringback, Say, Silence, Started, Turn
 from .record import RECORDING_FILE, CallLog
 from .text import to_simplified
 from .vad import SpeechDetector, SpeechEnded, SpeechStarted, VadOptions
@@ -72,22 +72,24 @@ class CallResult:
 
 def action_event(action: Any) -> dict[str, Any]:
     """The call-record event of a policy action (without its time)."""
-    if isinstance(action, Say):
-        return {"type": "say", "text": action.text, "entry": action.entry, "reason": action.reason,
-                "language": action.language}
-    if isinstance(action, Record):
-        return {"type": "record", "kind": action.kind, "text": action.text, "entry": action.entry}
-    if isinstance(action, Escalate):
-        return {"type": "escalate", "reason": action.reason}
-    if isinstance(action, Hangup):
-        return {"type": "hangup", "reason": action.reason}
-    raise TypeError(f"not a policy action: {action!r}")
+    return action.event()
+
+
+TYPED_CHARS_PER_S = 5.0
+"""A typed call's clock: a customer line takes this long to say (about Mandarin speaking pace)."""
+BOT_CHARS_PER_S = 5.6
+"""…and so does a bot line when there is no voice to measure (the Kokoro voice's pace)."""
 
 
 class CallRunner:
-    """Runs one call. Events go to `on_event` (printing) and to the call log (durable) as they happen."""
+    """Runs one call: from audio frames (`run_frames`), or from typed lines (`hear_text`, `stay_silent`).
 
-    def __init__(self, policy: Policy, recognizer: Any, synthesizer: Speaker, folder: Path | None = None,
+    Events go to `on_event` (printing) and to the call log (durable) as they happen. `end(reason)`
+    closes the call from outside (end of input, Ctrl-C, a signal, an error): the policy files what is
+    still open and the last event is always a `hangup`.
+    """
+
+    def __init__(self, policy: Policy, recognizer: Any, synthesizer: Speaker | None, folder: Path | None = None,
                  options: CallOptions | None = None, vad_options: VadOptions | None = None,
                  on_event: Callable[[dict[str, Any]], None] | None = None,
                  play: Callable[[np.ndarray], None] | None = None) -> None:
@@ -137,6 +139,14 @@ class CallRunner:
             self.recording.append(np.concatenate(self._pending))
             self._pending = []
 
+    def end(self, reason: str) -> None:
+        """Close the call from outside the policy; the last event is a `hangup` with this reason."""
+        try:
+            if not self.policy.ended:
+                self.act(self.policy.handle(Ended(self.t, reason)))
+        finally:
+            self.close()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
@@ -154,8 +164,12 @@ class CallRunner:
         first_audio = True
         for action in actions:
             if isinstance(action, Say):
+                if self.synthesizer is None:  # a typed call: no voice, the clock moves at speaking pace
+                    self.emit(action.event() | {"duration_s": round(len(action.text) / BOT_CHARS_PER_S, 2)})
+                    self.clock += int(len(action.text) / BOT_CHARS_PER_S * SAMPLE_RATE)
+                    continue
                 audio = self.synthesizer.synthesize(action.text, action.language)
-                event = action_event(action) | {"duration_s": round(len(audio) / SAMPLE_RATE, 2)}
+                event = action.event() | {"duration_s": round(len(audio) / SAMPLE_RATE, 2)}
                 if first_audio and work_started is not None:
                     event["work_ms"] = round((time.perf_counter() - work_started) * 1000, 1)
                     if self._speech_end_t is not None:
@@ -167,7 +181,7 @@ class CallRunner:
                     self.play(audio)
                 self.clock += len(audio)
             else:
-                self.emit(action_event(action))
+                self.emit(action.event())
                 if isinstance(action, Hangup):
                     self.result.ended = action.reason
         self._flush_recording()
@@ -198,9 +212,29 @@ class CallRunner:
                 if self.policy.ended:
                     return
         if not self.vad.in_speech and self.vad.silence_s >= self.policy.timeout_s():
-            silence = self.vad.silence_s
-            self.emit({"type": "silence", "seconds": round(silence, 2)})
-            self.act(self.policy.handle(Silence(self.t, silence)))
+            self._silence(self.vad.silence_s)
+
+    def _silence(self, seconds: float) -> None:
+        self.emit({"type": "silence", "seconds": round(seconds, 2)})
+        self.act(self.policy.handle(Silence(self.t, seconds)))
+
+    # -- a typed call (chat): the same runner, fed with text
+
+    def hear_text(self, text: str) -> Turn:
+        """The customer typed a line: it takes the time of saying it, then the bot answers."""
+        start = self.t
+        self.clock += int(max(1.0, len(text) / TYPED_CHARS_PER_S) * SAMPLE_RATE)
+        turn = self.policy.handle(Heard(self.t, text))
+        self.emit({"type": "heard", "text": text, "speech_start": round(start, 3), "speech_end": round(self.t, 3)}
+                  | turn.heard_fields())
+        self.act(turn)
+        return turn
+
+    def stay_silent(self) -> None:
+        """The customer says nothing until the no-input timer fires."""
+        wait = self.policy.timeout_s()
+        self.clock += int(wait * SAMPLE_RATE)
+        self._silence(wait)
 
     def _maybe_preempt(self) -> None:
         """Start decoding at silence onset; forget that decode if speech resumes."""
@@ -241,20 +275,12 @@ class CallRunner:
         text = to_simplified(transcript.text)
         heard = Heard(self.t, text, transcript.confidence, ev.level_dbfs, ev.snr_db,
                       transcript.language, transcript.language_prob)
-        actions = self.policy.handle(heard)
-        m = self.policy.last_match
-        matched = m is not None and m.text == text
+        turn = self.policy.handle(heard)
         self.emit({"type": "heard", "text": text, "confidence": round(transcript.confidence, 3),
                    "speech_start": round(start, 3), "speech_end": round(end, 3),
                    "level_dbfs": round(ev.level_dbfs, 1), "snr_db": round(ev.snr_db, 1),
-                   "language": transcript.language,
-                   "entry": m.entry.id if matched and m.entry else None,
-                   "score": round(m.score, 1) if matched else None,
-                   "runner_up": m.runner_up.entry_id if matched and m.runner_up else None,
-                   "match": m.reason if matched else None}
-                  | ({"reply_to": self.policy.last_branch[0], "branch": self.policy.last_branch[1]}
-                     if self.policy.last_branch else {}))
-        self.act(actions, work_started)
+                   "language": transcript.language} | turn.heard_fields())
+        self.act(turn, work_started)
 
     # -- whole calls
 
@@ -269,7 +295,9 @@ class CallRunner:
         self.act(self.policy.handle(Started(self.t, self.options.second_visit)))
 
     def run_frames(self, source: Iterator[np.ndarray]) -> CallResult:
-        """Feed frames until the policy hangs up or the source ends."""
+        """Feed frames until the policy hangs up or the source ends (then the call ends as
+        `line_silent`). An exception ends the call too (`interrupted` for Ctrl-C, else `error`) and
+        goes on up."""
         pace = FRAME / SAMPLE_RATE if self.options.realtime else 0.0
         next_at = time.perf_counter()
         try:
@@ -282,9 +310,18 @@ class CallRunner:
                     if delay > 0:
                         time.sleep(delay)
                 self._push(frame)
-        finally:
-            self.close()
+        except BaseException as err:
+            self.end(end_reason(err))
+            raise
+        self.end("line_silent")
         return self.result
+
+
+def end_reason(err: BaseException) -> str:
+    """The hangup reason for a call ended by an exception."""
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted"
+    return getattr(err, "hangup_reason", "error")
 
 
 def simulated_line(files: list[np.ndarray], runner: CallRunner, gap_s: float, max_s: float) -> Iterator[np.ndarray]:
@@ -320,7 +357,11 @@ def simulate(policy: Policy, recognizer: Any, synthesizer: Speaker, customer_fil
             runner._record_audio(audio[0][:cut])
             runner.clock += cut
             audio[0] = audio[0][cut:]
-    runner.start(ringback_kind)
+    try:
+        runner.start(ringback_kind)
+    except BaseException as err:
+        runner.end(end_reason(err))
+        raise
     if policy.ended:
         runner.close()
         return runner.result

@@ -1,7 +1,7 @@
 """The `voicebot` command: the only place that prints for people.
 
 Exit codes: 0 ok · 1 failure · 2 usage · 3 audio file · 4 audio device · 5 model · 6 script book ·
-7 text-to-speech · 130 interrupted.
+7 text-to-speech · 130 interrupted · 143 terminated.
 """
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .errors import VoicebotError
+from .console import Out, emit_json
 from .drill_cli import register as _register_drill
+from .errors import Terminated, VoicebotError
 
 EXIT_USAGE = 2
 EXIT_KB = 6
@@ -37,41 +38,8 @@ commands, from the book to a whole call:
   progress             a trainee's mastery per category
 
 exit codes: 0 ok, 1 failure, 2 usage, 3 audio file, 4 audio device, 5 model,
-            6 script book, 7 text-to-speech, 130 interrupted
+            6 script book, 7 text-to-speech, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)
 """
-
-
-class Out:
-    """Human output: rich colours and tables only on a terminal; plain text otherwise."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        self._console = None
-
-    @property
-    def console(self) -> Any:
-        if self._console is None:
-            from rich.console import Console
-            self._console = Console(highlight=False, no_color=not self.tty, soft_wrap=True)
-        return self._console
-
-    def print(self, text: str = "", style: str | None = None) -> None:
-        if self.tty:
-            self.console.print(text, style=style, markup=False)
-        else:
-            print(text, flush=True)
-
-    def error(self, text: str) -> None:
-        if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
-            print(f"\x1b[31mvoicebot: {text}\x1b[0m", file=sys.stderr)
-        else:
-            print(f"voicebot: {text}", file=sys.stderr)
-
-
-def emit_json(obj: Any) -> None:
-    """One JSON object per line, flushed, so a pipe sees each as it happens."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
 
 
 # ---------------------------------------------------------------- kb
@@ -155,8 +123,9 @@ def cmd_match(args: argparse.Namespace, out: Out) -> int:
         if entry is not None and entry.ask:
             answer = ((answer + " ") if answer else "") + book.fill(entry.ask)
         if entry is None:
-            off = book.protocol("off_topic")
-            answer = book.fill(off.get("prompts", [off.get("ask", "")])[0]) if off else None
+            off = book.protocols.off_topic
+            first = off.prompts[0] if off.prompts else off.ask
+            answer = book.fill(first) if first else None
         result = m.to_dict() | {"answer": answer, "action": entry.action if entry else "off_topic",
                                 "record": entry.record if entry else None}
         if args.json:
@@ -281,11 +250,25 @@ def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, An
             out.print(f"{t}  bot      {ev['text']}" + (f"   [{ev['entry']}]" if ev.get("entry") else
                                                         f"   [{ev['reason']}]"), style="cyan")
         elif kind == "heard":
-            extra = f"   → {ev['entry']} {ev['score']}" if ev.get("entry") else ""
+            how = []
+            if ev.get("entries"):
+                how.append(" + ".join(ev["entries"]))
+            elif ev.get("entry"):
+                how.append(f"{ev['entry']}" + (f" {ev['score']}" if ev.get("score") is not None else ""))
+            if ev.get("branch"):
+                how.append(f"reply to {ev.get('reply_to')}: {ev['branch']}")
+            if ev.get("reply"):
+                how.append(ev["reply"])
+            if ev.get("negated"):
+                how.append("takes back " + ", ".join(ev["negated"]))
+            extra = f"   → {'; '.join(how)}" if how else ""
             out.print(f"{t}  customer {ev['text'] or '(unclear)'}{extra}", style="bold")
         elif kind in ("record", "escalate", "hangup", "ringback", "silence"):
             detail = ev.get("kind") or ev.get("reason") or ev.get("seconds")
-            out.print(f"{t}  {kind:<8} {detail}" + (f": {ev['text']}" if ev.get("text") else ""), style="yellow")
+            fields = ev.get("fields") or {}
+            shown = ", ".join(f"{k}={v}" for k, v in fields.items())
+            out.print(f"{t}  {kind:<8} {detail}" + (f": {ev['text']}" if ev.get("text") else "")
+                      + (f"  [{shown}]" if shown else ""), style="yellow")
     return show
 
 
@@ -371,65 +354,46 @@ def cmd_call(args: argparse.Namespace, out: Out) -> int:
     runner = CallRunner(_policy(args, book), rec, synth, folder, _call_options(args, book),
                         on_event=_event_printer(args, out), play=play)
     out.print(f"live call, record in {folder}; Ctrl-C ends the call", style="dim")
+    from .call import end_reason
     try:
         with mic:
             runner.start()
             runner.run_frames(iter(mic))
-    except KeyboardInterrupt:
-        runner.emit({"type": "hangup", "reason": "trainer_ended"})
-        runner.close()
+    except BaseException as err:
+        runner.end(end_reason(err))  # (run_frames has ended it already; this covers the opening)
+        raise
     return 0
 
 
 def cmd_chat(args: argparse.Namespace, out: Out) -> int:
-    from .call import action_event
-    from .dialog import Heard, Silence, Started
-    from .record import CallLog, new_call_dir
+    """A typed call: the same call runner as `simulate`, fed with typed lines instead of audio."""
+    from .call import CallRunner, end_reason
+    from .record import new_call_dir
     book = _load_kb(args)
     policy = _policy(args, book)
     folder = new_call_dir(args.out)
-    log = CallLog(folder)
-    show = _event_printer(args, out)
-    clock = 0.0
-
-    def emit(ev: dict[str, Any]) -> None:
-        ev = {"t": round(clock, 2)} | ev
-        log.write(ev)
-        show(ev)
-
-    def act(actions: list[Any]) -> None:
-        for a in actions:
-            emit(action_event(a))
-
+    runner = CallRunner(policy, None, None, folder, _call_options(args, book), on_event=_event_printer(args, out))
     if not args.json:
         out.print(f"typed call (empty line = the customer stays silent, Ctrl-D ends); record in {folder}", style="dim")
-    emit({"type": "start", "second_visit": args.second_visit})
-    act(policy.handle(Started(clock, args.second_visit)))
     try:
+        runner.start()
         while not policy.ended:
             if sys.stdin.isatty() and not args.json:
                 sys.stdout.write("customer> ")
                 sys.stdout.flush()
             line = sys.stdin.readline()
             if not line:
+                runner.end("end_of_input")
                 break
             text = line.strip()
-            if not text:
-                clock += policy.timeout_s()
-                emit({"type": "silence", "seconds": policy.timeout_s()})
-                act(policy.handle(Silence(clock, policy.timeout_s())))
-                continue
-            clock += 3.0
-            actions = policy.handle(Heard(clock, text))
-            m = policy.last_match
-            emit({"type": "heard", "text": text,
-                  "entry": m.entry.id if m and m.text == text and m.entry else None,
-                  "score": round(m.score, 1) if m and m.text == text else None})
-            act(actions)
-    except KeyboardInterrupt:
-        emit({"type": "hangup", "reason": "trainer_ended"})
-    finally:
-        log.close()
+            if text:
+                runner.hear_text(text)
+            else:
+                runner.stay_silent()
+    except BaseException as err:
+        runner.end(end_reason(err))
+        raise
+    runner.close()
     return 0
 
 
@@ -565,6 +529,10 @@ def build_parser() -> argparse.ArgumentParser:
 _EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [_register_speech, _register_drill]
 
 
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     out = Out()
     parser = build_parser()
@@ -572,6 +540,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    import signal
+    import threading
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM unwinds like Ctrl-C, so a call being recorded ends with its closing `hangup`.
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args, out) or 0)
     except VoicebotError as err:
@@ -580,8 +554,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         out.error("interrupted")
         return 130
+    except Terminated:
+        out.error("terminated")
+        return 143
     except BrokenPipeError:
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

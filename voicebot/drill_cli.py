@@ -6,7 +6,7 @@
     voicebot progress --trainee 小王
 
 Registered into the main parser by `register(sub, add)` (see `voicebot.cli._EXTRA_COMMANDS`).
-`cli` is imported inside the commands only, so importing this module never imports `cli`.
+It never imports `cli`: the printer both use lives in `console`.
 """
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def _take_answer(args: argparse.Namespace, session: Any, question: Any, files: l
 
 def cmd_drill(args: argparse.Namespace, out: Any) -> int:
     from .audio import read_audio
-    from .cli import emit_json
+    from .console import emit_json
     from .drill import DrillSession, feedback_lines, pick_entries, tier_of
     from .kb import load
     from .matcher import Matcher
@@ -182,7 +182,7 @@ def cmd_drill(args: argparse.Namespace, out: Any) -> int:
 
 
 def cmd_progress(args: argparse.Namespace, out: Any) -> int:
-    from .cli import emit_json
+    from .console import emit_json
     from .drill import tier_of
     from .kb import load
     from .progress import ProgressDB

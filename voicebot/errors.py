@@ -39,3 +39,9 @@ class TtsError(VoicebotError):
     """Text-to-speech is unavailable (no engine, no voice)."""
 
     exit_code = 7
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds like KeyboardInterrupt so a call ends with its closing `hangup`."""
+
+    hangup_reason = "terminated"

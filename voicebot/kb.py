@@ -15,24 +15,33 @@ from typing import Any, Final, Iterable, Iterator, TypeVar
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from . import offer as _offer
+from . import protocols as _protocols
 from .errors import KbError
+from .offer import Offer
+from .protocols import Protocols
+from .replies import KINDS as REPLY_KINDS
 from .text import normalize
 
-ACTIONS: Final = ("wait", "continue", "guide_hangup", "hangup", "escalate")
+ACTIONS: Final = ("wait", "continue", "guide_hangup", "hangup", "escalate", "listen", "offer")
 RECORDS: Final = ("complaint", "suggestion", "do_not_call", "sensitive", "earlier_problem", "callback",
-                  "cancel", "no_response", "escalation", "abroad_ringback")
+                  "cancel", "no_response", "escalation", "abroad_ringback", "contact_preference", "offer")
 ANSWER_MODES: Final = ("first", "sequence")
 LANGUAGES: Final = ("zh", "en")
 # Placeholders filled from settings.yaml.
-VALUE_PLACEHOLDERS: Final = ("工号", "业务", "资费", "来电目的", "号码")
+VALUE_PLACEHOLDERS: Final = ("工号", "业务", "资费", "来电目的", "号码", "包含", "生效", "取消方式", "优惠期限")
+# Filled during the call, not from settings: {要点} is the customer's complaint in their own words.
+RUNTIME_PLACEHOLDERS: Final = ("要点",)
 # Words the book caps per call (特殊问题3): said as written until the cap, then the fallback.
 CAPPED_WORDS: Final = {"称呼": "", "咱们": "我们", "咱": ""}
-PLACEHOLDERS: Final = VALUE_PLACEHOLDERS + tuple(CAPPED_WORDS)
-ENTRY_FILES_EXCLUDED: Final = ("settings.yaml", "protocols.yaml", "out_of_scope.yaml", "tuning.yaml")
+PLACEHOLDERS: Final = VALUE_PLACEHOLDERS + tuple(CAPPED_WORDS) + RUNTIME_PLACEHOLDERS
+ENTRY_FILES_EXCLUDED: Final = ("settings.yaml", "protocols.yaml", "out_of_scope.yaml", "tuning.yaml",
+                               "replies.yaml", "offer.yaml")
 T = TypeVar("T")
 _PLACEHOLDER: Final = re.compile(r"\{([^{}]*)\}")
 _ID: Final = re.compile(r"^[a-z0-9_]+$")
-WHEN_KEYWORDS: Final = ("yes", "no", "other")
+WHEN_KEYWORDS: Final = ("yes", "no", "other", "english", "chinese", "date", "number")
+"""Besides these, a branch's `when` may name a reply kind of replies.yaml (calm, insist, …)."""
 ENV_KB: Final = "VOICEBOT_KB"
 
 
@@ -67,6 +76,8 @@ class Branch:
     """A further question back."""
     branches: tuple["Branch", ...] = ()
     """What each kind of reply to `ask` leads to."""
+    record_fields: tuple[tuple[str, Any], ...] = ()
+    """Fixed fields of the record (e.g. about: agent)."""
     line: int = 0
     """Line in its file, for messages."""
 
@@ -89,6 +100,8 @@ class Entry:
     """What happens after the answer (one of ACTIONS)."""
     record: str | None = None
     """A follow-up record to file (one of RECORDS)."""
+    record_fields: tuple[tuple[str, Any], ...] = ()
+    """Fixed fields of the record (e.g. about: store)."""
     language: str = "zh"
     """Language of the answer (en for the foreign-caller lines)."""
     source: str = ""
@@ -103,6 +116,14 @@ class Entry:
     """A question back to the customer, spoken after the answer."""
     branches: tuple[Branch, ...] = ()
     """What each kind of reply to `ask` leads to."""
+    patterns: tuple[str, ...] = ()
+    """Regular expressions over the squashed line (no spaces or punctuation) that mean this entry
+    whatever the matcher says (工号…投诉 is 问题28); use a negative lookahead to leave cases to others."""
+    context_customer: tuple[str, ...] = ()
+    """Wordings that mean this entry only right after one of `context_after` (the book asks
+    你们10086不是有我的资料吗 in 问题2 and 问题12: after "you called me before" it is 问题12's)."""
+    context_after: tuple[str, ...] = ()
+    """Entry ids after which `context_customer` applies (default: this entry)."""
     file: str = ""
     """File it was loaded from."""
     line: int = 0
@@ -127,8 +148,14 @@ class KnowledgeBase:
 
     directory: Path
     entries: list[Entry] = field(default_factory=list)
-    protocols: dict[str, Any] = field(default_factory=dict)
+    protocols: Protocols = field(default_factory=Protocols)
     settings: dict[str, str] = field(default_factory=dict)
+    replies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Reply kinds (replies.yaml) and their example phrasings."""
+    reply_patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Reply kinds' patterns (replies.yaml `patterns:`), regular expressions over the squashed line."""
+    offer: Offer = field(default_factory=Offer)
+    """The business the call offers (offer.yaml)."""
     out_of_scope: list[str] = field(default_factory=list)
     """Things customers say that the book does not answer (examples for the matcher's no-match class)."""
     tuning: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -151,12 +178,50 @@ class KnowledgeBase:
         return [e.id for e in self.entries]
 
     def protocol(self, name: str) -> dict[str, Any]:
-        """A protocol's settings from protocols.yaml ({} when absent; `kb check` reports that)."""
-        return self.protocols.get(name, {})
+        """A protocol as a plain dict ({} when unknown), for reports and tests; the policy reads
+        `self.protocols` (typed)."""
+        value = getattr(self.protocols, name, None)
+        return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else {}
 
-    def fill(self, text: str, counts: dict[str, int] | None = None, cap: int | None = None) -> str:
-        """The spoken line: placeholders filled, capped words said until their cap."""
-        return fill(text, self.settings, counts, cap)
+    def fill(self, text: str, counts: dict[str, int] | None = None, cap: int | None = None,
+             extra: dict[str, str] | None = None) -> str:
+        """The spoken line: placeholders filled, capped words said until their cap (counted by the
+        groups of words_to_avoid: 咱 and 咱们 together)."""
+        values = self.settings if not extra else {**self.settings, **extra}
+        return fill(text, values, counts, cap, self.word_groups())
+
+    def word_groups(self) -> dict[str, str]:
+        """Capped word → the name its group is counted under (咱 and 咱们 → one count)."""
+        out: dict[str, str] = {}
+        for group in self.protocols.words_to_avoid.groups:
+            for word in group:
+                out[word] = group[0]
+        title = self.settings.get("称呼", "先生")
+        out["称呼"] = out.get(title, out.get("先生", "称呼"))
+        return out
+
+    def spoken_lines(self) -> list[str]:
+        """Every line the bot can say from the book, placeholders filled (to render the voice ahead)."""
+        lines: list[str] = []
+
+        def branch_lines(branches: tuple[Branch, ...]) -> None:
+            for b in branches:
+                lines.extend(b.say)
+                if b.ask:
+                    lines.append(b.ask)
+                branch_lines(b.branches)
+
+        for e in self.entries:
+            lines.extend(e.answer)
+            if e.ask:
+                lines.append(e.ask)
+            branch_lines(e.branches)
+        lines.extend(self.protocols.spoken())
+        lines.extend(self.offer.spoken())
+        if self.settings.get("转业务话术"):
+            lines.append(self.settings["转业务话术"])
+        out = [self.fill(t) for t in lines if t and "{要点}" not in t]
+        return list(dict.fromkeys(x for x in out if x.strip()))
 
     def categories(self) -> list[str]:
         return sorted({e.category for e in self.entries})
@@ -195,21 +260,24 @@ class KnowledgeBase:
 
 
 def fill(template: str, values: dict[str, str], counts: dict[str, int] | None = None,
-         cap: int | None = None) -> str:
+         cap: int | None = None, groups: dict[str, str] | None = None) -> str:
     """Fill `{工号}`-style placeholders; capped words ({称呼}, {咱们}, {咱}) count against `cap`.
 
     `counts` is the call's running tally, updated here, so the policy knows how many times each
-    capped word has been said. Without a cap every capped word is said.
+    capped word has been said; `groups` maps a word to the name its group is counted under (咱 and
+    咱们 share one count). Without a cap every capped word is said.
     """
     counts = counts if counts is not None else {}
+    groups = groups or {}
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in CAPPED_WORDS:
             said = values.get(name, name) if name == "称呼" else name
-            if cap is not None and counts.get(name, 0) >= cap:
+            key = groups.get(name, name)
+            if cap is not None and counts.get(key, 0) >= cap:
                 return CAPPED_WORDS[name]
-            counts[name] = counts.get(name, 0) + 1
+            counts[key] = counts.get(key, 0) + 1
             return said
         return str(values.get(name, match.group(0)))
 
@@ -264,6 +332,7 @@ class _Loader:
         self.directory = directory
         self.problems: list[Problem] = []
         self.yaml = YAML(typ="rt")
+        self.reply_kinds: tuple[str, ...] = REPLY_KINDS
 
     def problem(self, file: str, line: int, message: str) -> None:
         self.problems.append(Problem(file, line, message))
@@ -303,13 +372,14 @@ class _Loader:
             return None
         when_raw = node.get("when")
         when: str | tuple[str, ...]
-        if isinstance(when_raw, str) and when_raw in WHEN_KEYWORDS:
+        if isinstance(when_raw, str) and (when_raw in WHEN_KEYWORDS or when_raw in self.reply_kinds):
             when = when_raw
         else:
-            phrases = _strings(when_raw)
+            phrases = _strings(when_raw) if not isinstance(when_raw, str) else None
             if not phrases:
                 self.problem(file, _line(node, "when") or line,
-                             "branch `when` must be yes, no, other, or a list of phrases")
+                             f"branch `when` must be {', '.join(WHEN_KEYWORDS)}, a reply kind of replies.yaml "
+                             f"({', '.join(self.reply_kinds)}), or a list of phrases; not {when_raw!r:.40}")
                 return None
             when = phrases
         say = _strings(node.get("say"))
@@ -319,6 +389,7 @@ class _Loader:
         for text in say:
             self.check_text(file, line, text, "a branch")
         action, record = self.action_record(file, node, line)
+        record_fields = self.record_fields(file, node, line)
         ask = node.get("ask")
         if ask is not None:
             self.check_text(file, line, str(ask), "a branch's ask")
@@ -326,7 +397,8 @@ class _Loader:
         if not say and ask is None and action == "wait":
             self.problem(file, line, "branch says nothing, asks nothing and does nothing")
         return Branch(when=when, say=say, action=action, record=record,
-                      ask=str(ask) if ask is not None else None, branches=sub, line=line)
+                      ask=str(ask) if ask is not None else None, branches=sub, record_fields=record_fields,
+                      line=line)
 
     def branches(self, file: str, node: Any, depth: int, line: int) -> tuple[Branch, ...]:
         if node is None:
@@ -339,6 +411,19 @@ class _Loader:
             return ()
         out = [self.branch(file, b, depth) for b in node]
         return tuple(b for b in out if b is not None)
+
+    def record_fields(self, file: str, node: Any, line: int) -> tuple[tuple[str, Any], ...]:
+        value = node.get("record_fields")
+        if value is None:
+            return ()
+        if not isinstance(value, dict) or not all(
+                isinstance(v, (str, int, float, bool)) for v in value.values()):
+            self.problem(file, _line(node, "record_fields") or line,
+                         "`record_fields` must map field names to plain values (about: store)")
+            return ()
+        if not node.get("record"):
+            self.problem(file, _line(node, "record_fields") or line, "`record_fields` without a `record`")
+        return tuple((str(k), v if not isinstance(v, str) else str(v)) for k, v in value.items())
 
     def action_record(self, file: str, node: Any, line: int) -> tuple[str, str | None]:
         action = node.get("action") or "wait"
@@ -393,14 +478,43 @@ class _Loader:
             self.problem(file, line, f"{entry_id}: missing category")
             category = "未分类"
         action, record = self.action_record(file, node, line)
+        record_fields = self.record_fields(file, node, line)
         branches = self.branches(file, node.get("branches"), 0, line)
         if branches and ask is None:
             self.problem(file, line, f"{entry_id}: has branches but no `ask`")
+        patterns: list[str] = []
+        raw = node.get("patterns")
+        if raw is not None:
+            values = _strings(raw)
+            if values is None:
+                self.problem(file, _line(node, "patterns") or line, f"{entry_id}: `patterns` must be a list")
+                values = ()
+            for p in values:
+                try:
+                    re.compile(p)
+                    patterns.append(p)
+                except re.error as err:
+                    self.problem(file, _line(node, "patterns") or line, f"{entry_id}: bad pattern {p!r}: {err}")
+        context_customer: tuple[str, ...] = ()
+        context_after: tuple[str, ...] = ()
+        context = node.get("context")
+        if context is not None:
+            cline = _line(node, "context") or line
+            if not isinstance(context, dict):
+                self.problem(file, cline, f"{entry_id}: `context` must be a mapping with `customer` and `after`")
+            else:
+                cc, ca = _strings(context.get("customer")), _strings(context.get("after"))
+                if not cc or ca is None:
+                    self.problem(file, cline, f"{entry_id}: `context` needs `customer` lines (and `after`: entry ids)")
+                else:
+                    context_customer, context_after = cc, ca or (entry_id,)
         return Entry(id=entry_id, category=category, customer=fields["customer"], answer=fields["answer"],
-                     answer_mode=str(mode), action=action, record=record, language=str(language),
+                     answer_mode=str(mode), action=action, record=record, record_fields=record_fields,
+                     language=str(language),
                      source=str(node.get("source") or ""), aliases=fields["aliases"], notes=fields["notes"],
                      key_points=fields["key_points"], ask=str(ask) if ask is not None else None,
-                     branches=branches, file=file, line=line)
+                     branches=branches, patterns=tuple(patterns), context_customer=context_customer, context_after=context_after,
+                     file=file, line=line)
 
 
 def load(directory: str | os.PathLike[str] | None = None) -> KnowledgeBase:
@@ -414,6 +528,8 @@ def load(directory: str | os.PathLike[str] | None = None) -> KnowledgeBase:
                       f"or run `voicebot kb init DIR` to copy the shipped book)")
     loader = _Loader(path)
     kb = KnowledgeBase(directory=path)
+    kb.replies, kb.reply_patterns = _load_replies(loader, path / "replies.yaml")
+    loader.reply_kinds = tuple(dict.fromkeys(REPLY_KINDS + tuple(kb.replies)))
     files = sorted(p for p in path.glob("*.yaml") if p.name not in ENTRY_FILES_EXCLUDED)
     if not files:
         raise KbError(f"no entry files (*.yaml) in {path}: run `voicebot kb init {path}` to copy the shipped book")
@@ -437,8 +553,10 @@ def load(directory: str | os.PathLike[str] | None = None) -> KnowledgeBase:
             seen[entry.id] = entry
             kb.entries.append(entry)
     _check_shared_phrases(loader, kb.entries)
+    _check_context(loader, kb.entries)
     kb.settings = _load_settings(loader, path / "settings.yaml")
     kb.protocols = _load_protocols(loader, path / "protocols.yaml")
+    kb.offer = _load_offer(loader, path / "offer.yaml")
     kb.out_of_scope = _load_out_of_scope(loader, path / "out_of_scope.yaml", kb.entries)
     kb.tuning = _load_tuning(loader, path / "tuning.yaml")
     kb.problems = loader.problems
@@ -530,43 +648,121 @@ def _load_tuning(loader: _Loader, path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-REQUIRED_PROTOCOLS: Final = ("opening", "no_response", "off_topic", "not_heard", "speak_louder", "noisy",
-                             "dialect", "closing", "words_to_avoid")
-
-
-def _load_protocols(loader: _Loader, path: Path) -> dict[str, Any]:
+def _load_protocols(loader: _Loader, path: Path) -> Protocols:
+    """Typed protocols; a missing or broken protocols.yaml gives empty ones (and problems)."""
     if not path.exists():
-        loader.problem(str(path), 0, "protocols.yaml missing: the call's protocols fall back to nothing")
-        return {}
+        loader.problem(str(path), 0, "protocols.yaml missing: the call has no opening, no closing and no "
+                                     "protocols: copy it from the shipped book (voicebot kb init)")
+        return Protocols()
     data = loader.read(path)
     if data is None:
-        return {}
-    if not isinstance(data, dict):
-        loader.problem(str(path), 1, "protocols.yaml must be a mapping of protocol names")
-        return {}
-    for name in REQUIRED_PROTOCOLS:
-        if name not in data:
-            loader.problem(str(path), 0, f"protocols.yaml has no `{name}` protocol")
+        return Protocols()
+    protocols = _protocols.build(data, lambda line, msg: loader.problem(str(path), line, msg), _line, RECORDS)
+    _check_texts(loader, str(path), data, "protocols")
+    return protocols
 
+
+def _check_texts(loader: _Loader, file: str, data: Any, where: str) -> None:
+    """Unknown placeholders anywhere in a file of lines."""
     def walk(node: Any, where: str, line: int) -> None:
         if isinstance(node, str):
-            loader.check_text(str(path), line, node, where)
+            loader.check_text(file, line, node, where)
         elif isinstance(node, dict):
             for k, v in node.items():
-                walk(v, f"{where}.{k}", _line(node, k) or line)
+                if k != "patterns":  # regular expressions: {0,6} is a repeat count, not a placeholder
+                    walk(v, f"{where}.{k}", _line(node, k) or line)
         elif isinstance(node, list):
             for v in node:
                 walk(v, where, line)
 
-    walk(data, "protocols", 1)
-    return _to_builtin(data)
+    walk(data, where, 1)
 
 
-def _to_builtin(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _to_builtin(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_to_builtin(v) for v in node]
-    if isinstance(node, str):
-        return str(node)
-    return node
+def _load_offer(loader: _Loader, path: Path) -> Offer:
+    if not path.exists():
+        loader.problem(str(path), 0, "offer.yaml missing: the bot cannot answer questions about the offer, "
+                                     "nor open it: copy it from the shipped book (voicebot kb init)")
+        return Offer()
+    data = loader.read(path)
+    if data is None:
+        return Offer()
+    offer = _offer.build(data, lambda line, msg: loader.problem(str(path), line, msg), _line)
+    _check_texts(loader, str(path), data, "offer")
+    return offer
+
+
+def _load_replies(loader: _Loader, path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Reply kinds → examples, and kinds → patterns; every kind the policy relies on must be there."""
+    if not path.exists():
+        loader.problem(str(path), 0, "replies.yaml missing: the bot cannot tell 嗯 from 好的给我开吧: "
+                                     "copy it from the shipped book (voicebot kb init)")
+        return {}, {}
+    data = loader.read(path)
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict):
+        loader.problem(str(path), 1, "replies.yaml must map each reply kind to a list of example phrasings")
+        return {}, {}
+    out: dict[str, tuple[str, ...]] = {}
+    owner: dict[str, str] = {}
+    patterns: dict[str, tuple[str, ...]] = {}
+    for kind, examples in data.items():
+        kind = str(kind)
+        line = _line(data, kind)
+        if kind == "patterns":
+            patterns = _load_patterns(loader, str(path), examples, line)
+            continue
+        if not _ID.match(kind):
+            loader.problem(str(path), line, f"reply kind {kind!r}: use lowercase letters, digits and _")
+            continue
+        values = _strings(examples)
+        if not values:
+            loader.problem(str(path), line, f"reply kind `{kind}` must be a list of example phrasings")
+            continue
+        for example in values:
+            key = "".join(ch for ch in example if not ch.isspace())
+            if kind in ("yes", "no"):
+                continue  # yes/no overlap the other kinds on purpose (好 is yes and calm)
+            other = owner.get(key)
+            if other is not None and other != kind and other not in ("yes", "no"):
+                loader.problem(str(path), line, f"`{example}` is an example of both `{other}` and `{kind}`: keep it in one")
+            owner.setdefault(key, kind)
+        out[kind] = values
+    for kind in REPLY_KINDS:
+        if kind not in out:
+            loader.problem(str(path), 0, f"replies.yaml has no `{kind}` kind")
+    for kind in patterns:
+        if kind not in out:
+            loader.problem(str(path), 0, f"replies.yaml: patterns for unknown kind `{kind}`")
+    return out, {k: v for k, v in patterns.items() if k in out}
+
+
+def _load_patterns(loader: _Loader, file: str, node: Any, line: int) -> dict[str, tuple[str, ...]]:
+    """`patterns:` kind → regular expressions; a bad expression is a problem, not a crash."""
+    if not isinstance(node, dict):
+        loader.problem(file, line, "`patterns` must map reply kinds to lists of regular expressions")
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for kind, pats in node.items():
+        values = _strings(pats)
+        kline = _line(node, kind) or line
+        if not values:
+            loader.problem(file, kline, f"patterns of `{kind}` must be a list of regular expressions")
+            continue
+        good = []
+        for p in values:
+            try:
+                re.compile(p)
+                good.append(p)
+            except re.error as err:
+                loader.problem(file, kline, f"patterns of `{kind}`: bad regular expression {p!r}: {err}")
+        out[str(kind)] = tuple(good)
+    return out
+
+
+def _check_context(loader: _Loader, entries: list[Entry]) -> None:
+    ids = {e.id for e in entries}
+    for e in entries:
+        for after in e.context_after:
+            if after not in ids:
+                loader.problem(e.file, e.line, f"{e.id}: context.after names unknown entry '{after}'")
