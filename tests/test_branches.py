@@ -33,11 +33,24 @@ def test_cancel_confirm_callback_and_own_number(policy, book):
     first = said(turn(policy, "你赶紧把这个业务给我取消了"))
     assert first == [f"好的，帮您记录，是取消{book.settings['号码']}号码的{book.settings['业务']}业务吗？"]
     confirm = turn(policy, "是的")
-    assert records(confirm) == [("cancel", "是的")] and said(confirm) == ["取消之后还给您回电话吗？"]
+    assert records(confirm) == [("cancel", "你赶紧把这个业务给我取消了 / 是的")]
+    assert said(confirm) == ["取消之后还给您回电话吗？"]
+    assert [r.fields for r in confirm if isinstance(r, Record)] == [
+        {"business": book.settings["业务"], "number": book.settings["号码"]}]
     callback = turn(policy, "好的，可以")
     assert [k for k, _ in records(callback)] == ["callback"] and said(callback) == ["请问是本机吗？"]
     own = turn(policy, "对，就是本机")
     assert own[-1] == Hangup("guided_hangup")
+    assert [r.fields for r in own if isinstance(r, Record) and r.kind == "callback"] == [
+        {"own_number": True, "number": book.settings["号码"]}]
+
+
+def test_cancel_callback_on_another_number_said_digit_by_digit(policy):
+    turn(policy, "你赶紧把这个业务给我取消了")
+    turn(policy, "是的")
+    turn(policy, "要回的")
+    other = turn(policy, "不是，打我另一个号，幺三九幺二三四五六七八")
+    assert [r.fields["number"] for r in other if isinstance(r, Record) and r.kind == "callback"] == ["13912345678"]
 
 
 def test_cancel_no_callback(policy):
@@ -58,7 +71,8 @@ def test_complaint_about_agent_not_calmed_escalates_silently(policy):
     turn(policy, "你工号多少，我要投诉你")
     reply = turn(policy, "不行，我就是要投诉你")
     assert said(reply) == ["那我帮您进行记录反馈，到时由我们的上级部门给您回复，好吧。"]
-    assert ("complaint", "不行，我就是要投诉你") in records(reply)
+    assert ("complaint", "你工号多少，我要投诉你 / 不行，我就是要投诉你") in records(reply)
+    assert [r.fields for r in reply if isinstance(r, Record) and r.kind == "complaint"] == [{"about": "agent"}]
     assert any(isinstance(a, Escalate) for a in reply) and reply[-1] == Hangup("escalated")
     assert not any("10086" in line and "投诉" in line for line in said(reply))   # never sent to 10086
 
@@ -79,7 +93,15 @@ def test_who_allowed_refuses_then_no_more_contact_is_sensitive(policy):
     reply = said(turn(policy, "不接受"))
     assert reply == ["如果您不接受这种方式，请问您希望以后用哪种方式联系您呢？"]
     final = turn(policy, "哪种方式都不要，别再找我了")
-    assert [k for k, _ in records(final)] == ["sensitive"] and final[-1] == Hangup("guided_hangup")
+    assert [k for k, _ in records(final)] == ["sensitive", "offer"] and final[-1] == Hangup("guided_hangup")
+
+
+def test_who_allowed_refuses_then_names_a_channel(policy):
+    turn(policy, "谁让你们给我打电话的")
+    turn(policy, "不接受")
+    final = turn(policy, "以后有事给我发短信吧")
+    prefs = [r for r in final if isinstance(r, Record) and r.kind == "contact_preference"]
+    assert [r.fields["channel"] for r in prefs] == ["短信"] and final[-1] == Hangup("guided_hangup")
 
 
 def test_315_telemarketing_same_exchange(policy):
@@ -89,9 +111,11 @@ def test_315_telemarketing_same_exchange(policy):
 
 def test_no_rebate_never_opens_anything(policy):
     ask = said(turn(policy, "以前开通了为什么没有收到返还的话费"))
-    assert ask == ["请问您确定已经开通了吗？"]
+    assert ask == ["请问您当时是接到我们的电话邀请开通的，还是您自己办理的呢？"]   # 思路: invited or not
+    assert said(turn(policy, "是你们打电话邀请我开的")) == ["请问您确定已经开通了吗？"]
     reply = turn(policy, "是开通了")
     assert "10086" in said(reply)[0] and reply[-1] == Hangup("guided_hangup")
+    assert not any(isinstance(a, Say) and a.reason == "offer_accepted" for a in reply)
 
 
 def test_earlier_problem_is_asked_and_recorded_without_promise(policy):
@@ -100,7 +124,9 @@ def test_earlier_problem_is_asked_and_recorded_without_promise(policy):
     assert "什么时间" in details[-1] and "什么问题" in details[-1]
     final = turn(policy, "上个月反映的信号问题一直没人回我")
     assert said(final) == ["我会帮您反馈相关部门，催促给您抓紧处理，您看好吧。"]
-    assert records(final) == [("earlier_problem", "上个月反映的信号问题一直没人回我")]
+    assert records(final) == [("earlier_problem", "你们之前的问题还没处理完呢 / 是的 / 上个月反映的信号问题一直没人回我")]
+    fields = [r.fields for r in final if isinstance(r, Record)][0]
+    assert fields["when"] == "上个月" and fields["replied"] == "no" and "信号" in fields["what"]
 
 
 def test_abroad_agrees_to_later_call(policy):
@@ -113,7 +139,7 @@ def test_abroad_agrees_to_later_call(policy):
 def test_harassment_offer_to_record_do_not_call(policy):
     turn(policy, "你凭什么打电话骚扰我，推荐你们的业务")
     reply = turn(policy, "好，你记下来吧")
-    assert [k for k, _ in records(reply)] == ["do_not_call"]
+    assert [k for k, _ in records(reply)] == ["do_not_call", "offer"]
 
 
 def test_reply_that_is_a_new_question_is_answered_as_such(policy):
@@ -141,7 +167,9 @@ def test_bare_assent_answers_an_open_question(policy):
 def test_offer_verdicts(book, matcher):
     yes = Policy(book, matcher)
     yes.handle(Started(0))
-    assert turn(yes, "好的可以")[-1] == Hangup("offer_accepted")
+    assert [a.reason for a in turn(yes, "好的可以") if isinstance(a, Say)][0] == "offer_pitch"   # willing to hear
+    assert [a.reason for a in turn(yes, "行，给我开一个吧") if isinstance(a, Say)] == ["offer_confirm"]
+    assert turn(yes, "确认")[-1] == Hangup("offer_accepted")
     no = Policy(book, matcher)
     no.handle(Started(0))
     reply = turn(no, "不需要")

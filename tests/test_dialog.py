@@ -24,7 +24,8 @@ def test_no_response_asks_twice_then_closes_and_hangs_up(policy):
     assert said(a1) == [prompt] and said(a2) == [prompt]
     assert said(a3) == ["对不起，听不到您任何回应，以后有优惠再联系您，祝您愉快，再见！"]
     assert isinstance(a3[-1], Hangup) and a3[-1].reason == "no_response"
-    assert [r.kind for r in a3 if isinstance(r, Record)] == ["no_response"]   # not a refused return visit
+    assert [r.kind for r in a3 if isinstance(r, Record)] == ["no_response", "offer"]  # not a refused return visit
+    assert [r.fields for r in a3 if isinstance(r, Record) and r.kind == "offer"] == [{"verdict": "undecided"}]
     assert policy.handle(Silence(40, 4)) == []                                 # the call is over
 
 
@@ -47,13 +48,14 @@ def test_off_topic_follows_the_book_order_then_closes_and_waits(policy, book):
     assert not policy.ended                                             # the book: wait a little
     assert policy.timeout_s() == policy.options.off_topic_wait_s
     final = heard(policy, "那你们几点下班")
-    assert final == [Hangup("off_topic")]
+    assert not said(final) and final[-1] == Hangup("off_topic")
 
 
 def test_off_topic_closing_then_silence_hangs_up(policy):
     for q in ["今天天气怎么样", "你喜欢看足球吗", "你晚上几点下班", "你有对象吗", "你多大了", "推荐个餐馆"]:
         heard(policy, q)
-    assert policy.handle(Silence(60, 4)) == [Hangup("off_topic")]
+    end = policy.handle(Silence(60, 4))
+    assert not said(end) and end[-1] == Hangup("off_topic")
 
 
 def test_low_confidence_asks_to_repeat(policy):
@@ -82,14 +84,21 @@ def test_dialect_asks_for_mandarin(policy):
     assert said(heard(policy, "你哋系边度", language="yue", language_prob=0.9)) == ["对不起，请您使用普通话好吗？"]
 
 
-def test_english_speaker_gets_the_four_english_lines_then_hangup(policy):
+def test_english_speaker_hears_one_line_then_the_bot_waits_then_goodbye(policy):
     actions = heard(policy, "Hello? Sorry, I don't speak Chinese.")
     lines = [a for a in actions if isinstance(a, Say)]
-    assert [l.text for l in lines] == ["This is Beijing Mobile.", "Can you speak Chinese?",
-                                       "My English is broken. I'm sorry to trouble you.",
-                                       "Wish you have a good journey in China, goodbye."]
-    assert all(l.language == "en" for l in lines)
-    assert isinstance(actions[-1], Hangup)
+    assert [l.text for l in lines] == ["This is Beijing Mobile.", "Can you speak Chinese?"]
+    assert all(l.language == "en" for l in lines) and not policy.ended   # a pause for the reply
+    again = heard(policy, "No, English please")
+    assert said(again) == ["My English is broken. I'm sorry to trouble you.",
+                           "Wish you have a good journey in China, goodbye."]
+    assert all(a.language == "en" for a in again if isinstance(a, Say)) and again[-1] == Hangup("answered")
+
+
+def test_english_speaker_who_switches_to_chinese_hears_the_offer(policy):
+    heard(policy, "Hello? Who is this?")
+    reply = heard(policy, "我会说一点中文")
+    assert [a.reason for a in reply if isinstance(a, Say)] == ["offer_pitch"] and not policy.ended
 
 
 def test_thanks_praise_and_work_id(policy, book):
@@ -111,12 +120,24 @@ def test_manager_request_mutes_and_escalates(policy):
     assert actions[-1] == Hangup("escalated")
 
 
-def test_complaint_and_do_not_call_are_recorded(policy):
-    complaint = heard(policy, "我要投诉你们乱扣我话费的事情")
-    assert [r for r in complaint if isinstance(r, Record)][0].kind == "complaint"
-    assert [r for r in complaint if isinstance(r, Record)][0].text == "我要投诉你们乱扣我话费的事情"
+def test_complaint_lets_the_customer_talk_then_sums_up_and_records(policy):
+    first = heard(policy, "我要投诉你们乱扣我话费的事情")
+    assert [a.reason for a in first if isinstance(a, Say)] == ["complaint_listen"]
+    assert not [r for r in first if isinstance(r, Record)]            # 让客户去说: not yet
+    more = heard(policy, "上个月莫名其妙多扣了五十块")
+    assert [a.reason for a in more if isinstance(a, Say)] == ["complaint_listen"]
+    done = policy.handle(Silence(30, 4))                               # the customer has finished
+    lines = said(done)
+    assert "上个月莫名其妙多扣了五十块" in lines[0] and "已经记录好" in lines[-1]
+    rec = [r for r in done if isinstance(r, Record)]
+    assert [r.kind for r in rec] == ["complaint"] and rec[0].fields == {"about": "service"}
+    assert "乱扣我话费" in rec[0].text and "多扣了五十块" in rec[0].text
+    assert not any("10086" in line for line in lines)
+
+
+def test_do_not_call_is_recorded(policy):
     dnc = heard(policy, "你们以后不要再给我打电话了")
-    assert [r.kind for r in dnc if isinstance(r, Record)] == ["do_not_call"]
+    assert [r.kind for r in dnc if isinstance(r, Record)] == ["do_not_call", "offer"]
 
 
 def test_customer_abroad_is_told_it_is_charged(policy):
@@ -154,5 +175,5 @@ def test_second_answer_on_repeat(policy, book):
     entry = book.get("q09_using_it")
     a = said(heard(policy, "你自己现在在用这个业务吗"))
     b = said(heard(policy, "那你自己用着这个业务没有"))
-    if len(entry.answer) > 1:
-        assert a[0] != b[0]
+    assert len(entry.answer) == 2
+    assert a[0] == book.fill(entry.answer[0]) and b[0] == book.fill(entry.answer[1])

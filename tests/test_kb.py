@@ -10,7 +10,8 @@ from voicebot.errors import KbError
 
 BOOK = Path(__file__).resolve().parent.parent / "scripts_kb"
 
-GOOD_SETTINGS = "工号: '8086'\n业务: 流量包\n资费: '10'\n号码: '13800138000'\n称呼: 先生\n来电目的: 本次来电是{业务}\n"
+GOOD_SETTINGS = ("工号: '8086'\n业务: 流量包\n资费: '10'\n号码: '13800138000'\n称呼: 先生\n来电目的: 本次来电是{业务}\n"
+                 "包含: 每月5GB流量\n生效: 立即生效\n取消方式: 拨打10086取消\n优惠期限: 12个月\n")
 
 
 def test_shipped_book_has_no_problems(book):
@@ -25,7 +26,8 @@ def test_shipped_book_covers_every_part_of_the_book(book):
     for must in ["f_foreign_caller", "sp_cancel", "sp_manager", "s_thanks", "s_praise", "s_work_id",
                  "p_315_gala", "o_department", "c_earlier_problem"]:
         assert must in ids
-    for name in kb.REQUIRED_PROTOCOLS:
+    from voicebot.protocols import REQUIRED
+    for name in REQUIRED:
         assert book.protocol(name), name
 
 
@@ -51,7 +53,8 @@ def test_capped_words_stop_after_the_cap():
 
 
 def write_book(tmp_path: Path, entries: str, settings: str = GOOD_SETTINGS) -> Path:
-    shutil.copy(BOOK / "protocols.yaml", tmp_path / "protocols.yaml")
+    for name in ("protocols.yaml", "replies.yaml", "offer.yaml"):
+        shutil.copy(BOOK / name, tmp_path / name)
     (tmp_path / "settings.yaml").write_text(settings, encoding="utf-8")
     (tmp_path / "book.yaml").write_text(entries, encoding="utf-8")
     return tmp_path

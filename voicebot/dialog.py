@@ -265,6 +265,8 @@ class PolicyOptions:
     """What follows a negation cue takes an entry back when it is this close to the entry's wordings."""
     max_line_chars: int = 500
     """Longer customer lines are cut (a runaway transcript is never one question)."""
+    clause_min_score: float = 30.0
+    """A clause of a longer line counts as a request of its own only when it matches this well."""
     ambiguous_answer_score: float = 40.0
     """A line within the matcher's margin of two entries is answered from the closer one when it
     scores at least this (off-topic would count a real question toward the three-strike hang-up)."""
@@ -277,6 +279,8 @@ class PolicyOptions:
 _ASCII_WORD: Final = re.compile(r"[A-Za-z]{2,}")
 _HAN: Final = re.compile(r"[\u4e00-\u9fff]")
 _THANKS: Final = re.compile(r"(谢谢|多谢|感谢|谢了|thank)", re.IGNORECASE)
+_SHORT_REPLIES: Final = ("yes", "no", "backchannel", "consent", "refuse", "repeat", "calm", "insist", "done")
+"""Reply kinds trusted at low recogniser confidence when short (是, 不需要): a tiny grammar."""
 _QUESTION_WORDS: Final = re.compile(r"吗|什么|怎么|为什么|为啥|哪|谁|几|多少|是不是|有没有|能不能")
 _FUNCTION_CHARS: Final = set("您你我的吗是了还吧呢请问好个一下这那么就也都在有和给再跟您看")
 _COURTESY: Final = re.compile(r"好的|好|嗯|哦|噢|啊|呀|你|您|了|哈|行|那|非常|太")
@@ -516,7 +520,8 @@ class Policy:
         short = len(squash(text)) <= opts.short_reply_chars
         heard_well = bool(squash(text)) and event.confidence >= opts.min_confidence
         if (not heard_well and short and squash(text) and event.confidence >= opts.reply_min_confidence
-                and self.replies.classify(text, threshold=opts.reply_score).kind is not None):
+                and (self.replies.classify(text, _SHORT_REPLIES, opts.reply_score).kind is not None
+                     or (self.state.open is not None and self.replies.polarity(text) is not None))):
             heard_well = True
         poor_line = ((event.level_dbfs is not None and event.level_dbfs < opts.quiet_dbfs)
                      or (event.snr_db is not None and event.snr_db < opts.noisy_snr_db))
@@ -616,7 +621,15 @@ class Policy:
             if self.replies.polarity(text) == "no":
                 actions = self._add([], self._say(sv.wrong_number, "second_visit"))
                 return self._end(actions, "wrong_number")
+            self.state.open = _Open(None, (), kind="second_visit_purpose", ask=sv.purpose)
             return self._add([], self._say(sv.purpose, "second_visit"))
+        if pending.kind == "second_visit_purpose":
+            # Step 4 (二次确认结束语) once the customer has heard the purpose and agrees.
+            self.state.open = None
+            if self.replies.polarity(text) == "yes" and self.replies.classify(text, ["refuse"]).kind is None:
+                actions = self._add([], self._say(self._closing(), "second_visit"))
+                return self._end(actions, "second_visit_done")
+            return None
         # A long reply that is clearly another question of the book is answered as such (unless the
         # question takes any answer: 什么时间、什么问题 is answered at length).
         takes_any = any(b.when == "other" for b in pending.branches)
@@ -719,7 +732,8 @@ class Policy:
         # its clauses go to it, when they fit a branch plainly (not as `other`).
         nested = self.state.open
         rest = clauses(text)[1:]
-        if nested is not None and nested.branches and rest and not self.state.ended:
+        by_words = branch.when not in ("yes", "no", "other")  # 好的，可以 is one yes said twice
+        if nested is not None and nested.branches and rest and by_words and not self.state.ended:
             rest_text = "，".join(rest)
             follow = self._choose_branch(rest_text, nested, cascade=True)
             if follow is not None and follow.when not in ("other", "no"):
@@ -780,7 +794,10 @@ class Policy:
         if len(pieces) <= 1:
             return [] if whole.kind == "unknown" else [whole]
         parts = [self._read(p) for p in pieces]
-        known = [p for p in parts if p.kind != "unknown"]
+        # A piece that only weakly resembles an entry (等一下 ~ 你几号) says nothing on its own.
+        known = [p for p in parts if p.kind != "unknown" and not (
+            p.kind == "entry" and not p.strong and p.match is not None
+            and p.match.score < self.options.clause_min_score)]
         if not known:
             return [] if whole.kind == "unknown" else [whole]
         substantive = [p for p in known if p.kind in ("entry", "topic", "negated", "thanks")
