@@ -169,7 +169,8 @@ def test_bad_input_is_one_line_audio_error(tmp_path: Path, kind: str, needle: st
     with pytest.raises(AudioError) as err:
         read_audio(path)
     msg = assert_one_line(err, str(path), needle)
-    assert ": " in msg.split(needle, 1)[1] or "`" in msg  # a fix follows the problem
+    where, problem_and_fix = msg.split(": ", 1)
+    assert where == str(path) and ": " in problem_and_fix  # <file>: <problem>: <what to do>
 
 
 def test_audio_info_rejects_missing_file(tmp_path: Path) -> None:
