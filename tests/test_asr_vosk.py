@@ -57,6 +57,7 @@ def _stream(rec: VoskRecognizer, samples: np.ndarray) -> tuple[list[Partial], Tr
     return partials, utt.finish()
 
 
+@pytest.mark.engine
 def test_streaming_gives_partials_and_a_timed_transcript(ko: VoskRecognizer,
                                                          clips: dict[str, np.ndarray]) -> None:
     samples = clips["weather"]
@@ -77,6 +78,7 @@ def test_streaming_gives_partials_and_a_timed_transcript(ko: VoskRecognizer,
     assert tr.text == join_words([w.text for w in tr.words])
 
 
+@pytest.mark.engine
 def test_each_utterance_starts_its_clock_at_zero(ko: VoskRecognizer, weather: Transcript,
                                                  clips: dict[str, np.ndarray]) -> None:
     first = weather
@@ -85,6 +87,7 @@ def test_each_utterance_starts_its_clock_at_zero(ko: VoskRecognizer, weather: Tr
     assert second.start == pytest.approx(first.start, abs=0.01)
 
 
+@pytest.mark.engine
 def test_vosk_endpoint_is_reported_and_segments_are_kept(ko: VoskRecognizer, weather: Transcript,
                                                          clips: dict[str, np.ndarray]) -> None:
     gap = np.zeros(2 * SAMPLE_RATE, np.float32)
@@ -99,12 +102,14 @@ def test_vosk_endpoint_is_reported_and_segments_are_kept(ko: VoskRecognizer, wea
     assert tr.words[-1].start > second_start - 0.1, "times continue across vosk's segments"
 
 
+@pytest.mark.engine
 def test_silence_gives_empty_text(ko: VoskRecognizer) -> None:
     tr = ko.transcribe(np.zeros(2 * SAMPLE_RATE, np.float32))
     assert tr.text == "" and tr.empty
     assert tr.words == () and tr.confidence == 0.0
 
 
+@pytest.mark.engine
 def test_grammar_restricts_output_and_counts_oov(ko_grammar: VoskRecognizer, weather: Transcript,
                                                  clips: dict[str, np.ndarray]) -> None:
     report = ko_grammar.grammar_report
@@ -122,6 +127,7 @@ def test_grammar_restricts_output_and_counts_oov(ko_grammar: VoskRecognizer, wea
     assert weather.text != restricted, "without the grammar the espeak line is heard differently"
 
 
+@pytest.mark.engine
 def test_phrases_wholly_outside_the_vocabulary_leave_recognition_free(
         ko: VoskRecognizer, weather: Transcript, clips: dict[str, np.ndarray]) -> None:
     rec = ko.with_phrases(["hello world", "xyzzy"])

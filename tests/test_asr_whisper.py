@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import opencc
@@ -20,11 +19,12 @@ from voicebot.asr.base import Transcript
 from voicebot.asr.whisper import WhisperRecognizer, max_tokens
 from voicebot.audio import SAMPLE_RATE, frames, read_audio
 
+from helpers import CUSTOMER
+
 PHONE = "我的手机号码是多少"
 KNOW = "你们怎么知道我的号码"
 ENGLISH = "Hello, I would like to check my phone bill please."
 _t2s = opencc.OpenCC("t2s")
-CUSTOMER = Path(__file__).parent / "data" / "customer"
 
 
 def _chars(text: str) -> str:
@@ -61,6 +61,7 @@ def phone(whisper: WhisperRecognizer, clips: dict[str, np.ndarray]) -> Transcrip
     return whisper.transcribe(clips["phone"])
 
 
+@pytest.mark.engine
 def test_mandarin_line_is_heard(phone: Transcript, clips: dict[str, np.ndarray]) -> None:
     assert phone.engine == "whisper" and phone.language == "zh"
     assert phone.language_prob is None, "the language was imposed, not detected"
@@ -75,6 +76,7 @@ def test_mandarin_line_is_heard(phone: Transcript, clips: dict[str, np.ndarray])
     assert 0.0 < phone.confidence <= 1.0
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("name", ["q15_how_number.wav", "q07_send_sms_tel8k.wav"])
 def test_natural_voice_fixture(whisper: WhisperRecognizer, name: str) -> None:
     from ruamel.yaml import YAML
@@ -86,6 +88,7 @@ def test_natural_voice_fixture(whisper: WhisperRecognizer, name: str) -> None:
     assert tr.confidence > 0.5
 
 
+@pytest.mark.engine
 def test_streaming_utterance_decodes_at_finish(whisper: WhisperRecognizer, phone: Transcript,
                                                clips: dict[str, np.ndarray]) -> None:
     utt = whisper.start()
@@ -97,6 +100,7 @@ def test_streaming_utterance_decodes_at_finish(whisper: WhisperRecognizer, phone
     assert whisper.transcribe(clips["phone"]).text == phone.text
 
 
+@pytest.mark.engine
 def test_language_detection_notices_english(whisper: WhisperRecognizer,
                                             clips: dict[str, np.ndarray]) -> None:
     detect = whisper.with_language(None)
@@ -107,6 +111,7 @@ def test_language_detection_notices_english(whisper: WhisperRecognizer,
     assert whisper.options.language == "zh", "with_language leaves the original alone"
 
 
+@pytest.mark.engine
 def test_silence_is_not_invented_into_words(whisper: WhisperRecognizer) -> None:
     silence = np.zeros(SAMPLE_RATE, np.float32)
     assert whisper.transcribe(silence).text == ""

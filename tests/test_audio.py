@@ -30,7 +30,8 @@ from voicebot.audio import (
 )
 from voicebot.errors import AudioError, DeviceError
 
-MAIN = Path(__file__).resolve().parents[1]
+from helpers import ROOT, customer_wav, fake_sound_card
+
 
 
 def sine(freq: float, seconds: float, rate: int, amp: float = 0.5) -> np.ndarray:
@@ -168,7 +169,8 @@ def test_bad_input_is_one_line_audio_error(tmp_path: Path, kind: str, needle: st
     with pytest.raises(AudioError) as err:
         read_audio(path)
     msg = assert_one_line(err, str(path), needle)
-    assert ": " in msg.split(needle, 1)[1] or "`" in msg  # a fix follows the problem
+    where, problem_and_fix = msg.split(": ", 1)
+    assert where == str(path) and ": " in problem_and_fix  # <file>: <problem>: <what to do>
 
 
 def test_audio_info_rejects_missing_file(tmp_path: Path) -> None:
@@ -256,7 +258,7 @@ def test_wav_appender_survives_sigkill(tmp_path: Path) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
         """
     )
-    proc = subprocess.run([sys.executable, "-c", script], cwd=MAIN, env={**os.environ, "PYTHONPATH": str(MAIN)})
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == -9
     x = read_audio(path)
     assert len(x) == 24000
@@ -272,11 +274,26 @@ def test_list_devices_on_this_machine() -> None:
     assert all(isinstance(d, Device) and d.inputs + d.outputs > 0 for d in devices)
 
 
-def test_microphone_missing_is_one_line_device_error() -> None:
-    if any(d.inputs for d in list_devices()):  # a machine with a microphone: it must open
-        with MicSource() as mic:
-            assert len(next(iter(mic))) == mic.frame_size
-        return
+# These machines have no sound card, so a fake PortAudio device (helpers.FakeSoundDevice, put in
+# place of the sounddevice module) is the only way to run the microphone and speaker code here; with
+# it both paths, "no device" and "a device exists", run the same on every machine.
+
+
+def test_no_sound_card_lists_no_devices(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_sound_card(monkeypatch, mic_rate=None, speaker_rate=None)
+    assert list_devices() == []
+
+
+def test_devices_are_read_from_portaudio(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_sound_card(monkeypatch, mic_rate=16000, speaker_rate=48000)
+    assert list_devices() == [
+        Device(0, "Fake USB Microphone", 1, 0, 16000.0, is_default_in=True, hostapi="ALSA"),
+        Device(1, "Fake Speaker", 0, 2, 48000.0, is_default_out=True, hostapi="ALSA"),
+    ]
+
+
+def test_microphone_missing_is_one_line_device_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_sound_card(monkeypatch, mic_rate=None)          # a speaker, no microphone
     with pytest.raises(DeviceError) as err:
         MicSource().open()
     assert_one_line(err, "no microphone", "voicebot simulate")
@@ -286,13 +303,79 @@ def test_microphone_missing_is_one_line_device_error() -> None:
     assert_one_line(err, "microphone")
 
 
-def test_speaker_missing_is_one_line_device_error() -> None:
-    if any(d.outputs for d in list_devices()):
-        SpeakerSink().close()
-        return
+def test_microphone_gives_the_recording_it_hears_in_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake microphone plays a customer WAV (in 512-sample blocks, 20 times real time) through
+    the real MicSource: 30 ms frames of exactly those samples, then the line's silence."""
+    speech = read_audio(customer_wav("recording.wav"))
+    fake_sound_card(monkeypatch, line=speech, speed=20.0)
+    heard: list[np.ndarray] = []
+    with MicSource() as mic:
+        assert mic.device_name == "Fake USB Microphone" and mic.device_rate == SAMPLE_RATE
+        for frame in mic:
+            heard.append(frame)
+            if len(heard) * mic.frame_size >= len(speech) + SAMPLE_RATE:
+                break
+    got = np.concatenate(heard)
+    assert {len(f) for f in heard} == {480}
+    assert np.max(np.abs(got[: len(speech)] - speech)) <= 1 / 32768 + 1e-7
+    assert not got[len(speech):].any()
+    assert mic.overflows == 0
+
+
+def test_microphone_that_refuses_16k_is_resampled(monkeypatch: pytest.MonkeyPatch) -> None:
+    tone = sine(440.0, 2.0, SAMPLE_RATE, 0.5)
+    fake_sound_card(monkeypatch, mic_rate=44100, line=tone, speed=20.0)
+    heard: list[np.ndarray] = []
+    with MicSource() as mic:
+        assert mic.device_rate == 44100
+        for frame in mic:
+            heard.append(frame)
+            if len(heard) * mic.frame_size >= 1.5 * SAMPLE_RATE:
+                break
+    got = np.concatenate(heard)[SAMPLE_RATE // 4:]         # past the resampler's start-up
+    assert {len(f) for f in heard} == {480}
+    assert abs(peak_hz(got) - 440.0) < 3.0
+    assert rms(got) == pytest.approx(0.5 / np.sqrt(2), rel=0.03)
+
+
+def test_microphone_chosen_by_name_and_silent_microphone(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_sound_card(monkeypatch)                           # a microphone that never sends audio
+    with pytest.raises(DeviceError) as err:
+        with MicSource(device="usb mic", timeout_s=0.2) as mic:
+            assert mic.device_name == "Fake USB Microphone"
+            next(iter(mic))
+    assert_one_line(err, "'Fake USB Microphone' sent no audio for 0.2 s")
+
+
+def test_speaker_missing_is_one_line_device_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_sound_card(monkeypatch, speaker_rate=None)      # a microphone, no speaker
     with pytest.raises(DeviceError) as err:
         SpeakerSink()
     assert_one_line(err, "no speaker")
+
+
+def test_speaker_plays_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    card = fake_sound_card(monkeypatch)
+    x = sine(440.0, 0.5, SAMPLE_RATE)
+    with SpeakerSink() as speaker:
+        assert speaker.device_name == "Fake Speaker"
+        speaker.play(x)
+        assert not speaker.playing                          # a blocking play has finished
+        speaker.play(x, blocking=False)
+        assert speaker.playing
+        speaker.wait()
+        assert not speaker.playing
+    assert [rate for _, rate in card.played] == [SAMPLE_RATE, SAMPLE_RATE]
+    assert all(np.array_equal(samples, x) for samples, _ in card.played)
+    assert (card.waits, card.stops) == (1, 1)               # closing stops the sound
+
+
+def test_speaker_that_refuses_16k_gets_its_own_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    card = fake_sound_card(monkeypatch, speaker_rate=48000)
+    SpeakerSink().play(sine(440.0, 0.5, SAMPLE_RATE))
+    samples, rate = card.played[0]
+    assert rate == 48000 and len(samples) == 24000
+    assert abs(peak_hz(samples, 48000) - 440.0) < 3.0
 
 
 class _NoPortAudio(importlib.abc.MetaPathFinder):

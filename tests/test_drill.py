@@ -15,7 +15,6 @@ import pytest
 from ruamel.yaml import YAML
 
 from voicebot import drill_cli, kb
-from voicebot.asr import load_recognizer
 from voicebot.audio import SAMPLE_RATE, frames, write_wav
 from voicebot.cli import Out
 from voicebot.drill import (ANSWER_END_SILENCE_S, LONG_PAUSE_S, NO_ANSWER_S, START_GRACE_S, DrillSession,
@@ -23,38 +22,22 @@ from voicebot.drill import (ANSWER_END_SILENCE_S, LONG_PAUSE_S, NO_ANSWER_S, STA
                             record_answer, score_answer, standard_lines, timing_from_audio)
 from voicebot.matcher import Matcher
 from voicebot.progress import ProgressDB
-from voicebot.tts import load_synthesizer
 
-BOOK = Path(__file__).resolve().parent.parent / "scripts_kb"
-GRADED = Path(__file__).resolve().parent / "data" / "drill_graded.yaml"
+from helpers import DATA, ROOT
+
+BOOK = ROOT / "scripts_kb"
+GRADED = DATA / "drill_graded.yaml"
 GRADES = ("good", "partial", "wrong")
 ORDER_FLOOR = 0.90
 """Share of (better, worse) pairs the score must order as graded by hand (measured: 0.97)."""
 
 
-@pytest.fixture(scope="module")
-def book() -> kb.KnowledgeBase:
-    return kb.load(BOOK)
-
-
-@pytest.fixture(scope="module")
-def matcher(book: kb.KnowledgeBase) -> Matcher:
-    return Matcher(book)
+# book, matcher, whisper and synth: the session's, from conftest.py.
 
 
 @pytest.fixture(scope="module")
 def graded() -> list[dict[str, str]]:
     return YAML(typ="safe").load(GRADED.read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def whisper() -> Any:
-    return load_recognizer("whisper")[0]
-
-
-@pytest.fixture(scope="module")
-def synth() -> Any:
-    return load_synthesizer()
 
 
 def score(book: kb.KnowledgeBase, matcher: Matcher, entry_id: str, text: str, timing: Timing | None = None):
@@ -102,9 +85,9 @@ def test_score_orders_graded_answers_as_a_trainer_would(book, matcher, graded) -
 
 
 def test_the_books_own_answers_score_full_marks_and_break_no_rule(book, matcher) -> None:
-    for entry in book:
-        if not drillable(entry):
-            continue
+    entries = [entry for entry in book if drillable(entry)]
+    assert len(entries) >= len(book.ids()) // 2, "most of the book can be drilled"
+    for entry in entries:
         result = score_answer(entry, "".join(standard_lines(entry, book)), book, matcher)
         assert result.total >= 90, (entry.id, result.total, result.missed)
         assert result.violations == (), (entry.id, result.violations)
@@ -209,6 +192,7 @@ def test_slow_start_and_long_pauses_cost_points(book, matcher) -> None:
     assert any("开口用了4.0秒" in line for line in lines) and any("停顿了1次" in line for line in lines)
 
 
+@pytest.mark.engine
 def test_timing_comes_from_the_recording(synth) -> None:
     speech = synth.synthesize("是有录音的")
     answer = np.concatenate([silence(3.0), speech, silence(3.0), speech, silence(1.0)])
@@ -222,6 +206,7 @@ def test_timing_comes_from_the_recording(synth) -> None:
 
 # ---------------------------------------------------------------- spoken answers, real engines
 
+@pytest.mark.engine
 def test_spoken_good_answer_outscores_the_wrong_one_through_whisper(book, matcher, graded, synth, whisper) -> None:
     rows = {row["entry"]: row for row in graded}
     session = DrillSession(book, [], matcher, whisper)
@@ -237,6 +222,7 @@ def test_spoken_good_answer_outscores_the_wrong_one_through_whisper(book, matche
         assert good.hesitation_penalty == 0.0
 
 
+@pytest.mark.engine
 def test_silence_as_an_answer_scores_zero(book, matcher, whisper) -> None:
     entry = book.get("q24_recording")
     session = DrillSession(book, [entry], matcher, whisper)
@@ -249,6 +235,7 @@ def test_silence_as_an_answer_scores_zero(book, matcher, whisper) -> None:
         assert "no answer" in feedback_lines(result, entry, book)[0]
 
 
+@pytest.mark.engine
 def test_recording_stops_after_the_trainee_finishes(synth) -> None:
     speech = synth.synthesize("是有录音的，请您谅解")
     spoken = len(speech) / SAMPLE_RATE
@@ -370,6 +357,7 @@ def test_drill_text_end_to_end(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     assert "weakest category first" in capsys.readouterr().out
 
 
+@pytest.mark.engine
 def test_drill_from_answer_files(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                  tmp_path: Path, synth: Any, whisper: Any) -> None:
     monkeypatch.setattr(drill_cli, "_recognizer", lambda args, out: whisper)   # the module's loaded whisper
@@ -426,6 +414,7 @@ class FakeMic:
             yield np.zeros(480, dtype=np.float32)
 
 
+@pytest.mark.engine
 def test_drill_by_voice_speaks_lines_and_feedback(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                                   tmp_path: Path, synth: Any, whisper: Any) -> None:
     """The live path with the two devices faked (this machine has none): every customer line and

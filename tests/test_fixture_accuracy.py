@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
+
 from voicebot.audio import read_audio
 from voicebot.text import to_simplified
 
-from conftest import CUSTOMER
+from helpers import CUSTOMER
+
+pytestmark = pytest.mark.engine  # whisper on every customer recording
 
 
 def test_whisper_and_matcher_pick_the_right_entry(whisper, matcher, customer_manifest, capsys):

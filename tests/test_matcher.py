@@ -1,14 +1,14 @@
 """The matcher on the held-out paraphrase set (tests/data/heldout.yaml, never stored in the book)."""
 import json
-from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
 from voicebot.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
-HELDOUT = YAML(typ="safe").load((ROOT / "tests" / "data" / "heldout.yaml").read_text(encoding="utf-8"))
+from helpers import DATA, KB
+
+HELDOUT = YAML(typ="safe").load((DATA / "heldout.yaml").read_text(encoding="utf-8"))
 
 
 def test_heldout_lines_are_not_stored_in_the_book(book):
@@ -78,7 +78,7 @@ def test_empty_and_noise_text_is_no_match(matcher):
 
 
 def test_match_cli_json(capsys):
-    assert main(["--kb", str(ROOT / "scripts_kb"), "match", "--json", "你们这通话有录音吗", "明天会下雨吗"]) == 0
+    assert main(["--kb", KB, "match", "--json", "你们这通话有录音吗", "明天会下雨吗"]) == 0
     lines = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
     assert lines[0]["entry"] == "q24_recording" and "录音" in lines[0]["answer"] and lines[0]["action"]
     assert lines[1]["entry"] is None and lines[1]["answer"] and lines[1]["action"] == "off_topic"
@@ -86,10 +86,11 @@ def test_match_cli_json(capsys):
         assert {"text", "entry", "score", "answer", "action"} <= set(line)
 
 
-def test_match_cli_reads_stdin(monkeypatch, capsys):
+def test_match_cli_reads_stdin(monkeypatch, capsys, book):
     import io
     monkeypatch.setattr("sys.stdin", io.StringIO("你工号多少\n你们是不是骗子\n"))
-    assert main(["--kb", str(ROOT / "scripts_kb"), "match", "--json", "-"]) == 0
+    assert main(["--kb", KB, "match", "--json", "-"]) == 0
     lines = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
     assert len(lines) == 2 and all(l["entry"] for l in lines)
-    assert "8086" in lines[0]["answer"] or "{工号}" not in lines[0]["answer"]
+    assert lines[0]["entry"] == "s_work_id", lines[0]          # the answer names the work id, filled in
+    assert book.settings["工号"] in lines[0]["answer"] and "{" not in lines[0]["answer"]

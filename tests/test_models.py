@@ -271,6 +271,7 @@ def real_whisper() -> Path:
     return find_whisper_model()
 
 
+@pytest.mark.engine
 def test_auto_falls_back_to_whisper_without_a_mandarin_vosk_model(
         real_whisper: Path, places: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The Korean model is installed but never picked for Mandarin.
@@ -282,6 +283,7 @@ def test_auto_falls_back_to_whisper_without_a_mandarin_vosk_model(
     assert rec.model_dir == real_whisper
 
 
+@pytest.mark.engine
 def test_auto_takes_a_named_vosk_model(places: Path) -> None:
     rec, note = load_recognizer("auto", model="ko", phrases=["오늘 날씨가 좋습니다", "zzz"])
     assert rec.name == "vosk" and note.startswith("using vosk (model") and isinstance(rec, Recognizer)
@@ -298,6 +300,7 @@ def test_no_model_at_all_names_the_download_command(places: Path,
 
 # ---------------------------------------------------------------- whisper-base from PyPI
 
+@pytest.mark.engine
 def test_real_whisper_assembly_is_verified_and_reused(real_whisper: Path) -> None:
     path = real_whisper
     model_bin = path / "model.bin"

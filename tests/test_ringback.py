@@ -100,6 +100,7 @@ def test_telephone_rate_8k(freqs: list[float], on_off: list[float], kind: str) -
     assert detect_ringback(up).kind == kind
 
 
+@pytest.mark.engine
 def test_answer_during_a_ring_gives_ends_at_at_the_cut(speech: np.ndarray) -> None:
     rings = cadence([450], [1, 4], 10.6)  # rings at 0, 5 and 10 s; the third cut at 10.6 s
     x = with_noise(np.concatenate([rings, gap(0.3), speech, gap(0.5)]), 15)
@@ -108,6 +109,7 @@ def test_answer_during_a_ring_gives_ends_at_at_the_cut(speech: np.ndarray) -> No
     assert r.ends_at == pytest.approx(10.6, abs=0.08)
 
 
+@pytest.mark.engine
 def test_answer_during_the_off_time(speech: np.ndarray) -> None:
     rings = cadence([440, 480], [2, 4], 8.5)  # rings 0-2 and 6-8, answered at 8.5 s
     x = with_noise(np.concatenate([gap(0.5), rings, speech]), 15)
@@ -116,12 +118,14 @@ def test_answer_during_the_off_time(speech: np.ndarray) -> None:
     assert r.ends_at == pytest.approx(8.5, abs=0.08)
 
 
+@pytest.mark.engine
 def test_single_ring_cut_short_is_still_domestic(speech: np.ndarray) -> None:
     x = with_noise(np.concatenate([gap(0.5), tone([450], 0.6), gap(0.3), speech]), 15)
     r = detect_ringback(x)
     assert r.kind == "domestic" and r.ends_at == pytest.approx(1.1, abs=0.08)
 
 
+@pytest.mark.engine
 def test_speech_noise_silence_are_none(speech: np.ndarray) -> None:
     none = RingbackResult("none")
     assert detect_ringback(speech) == none
@@ -148,6 +152,7 @@ def test_other_tones_and_music_are_none() -> None:
     assert detect_ringback(with_noise(pulsed, 20)).kind == "none"
 
 
+@pytest.mark.engine
 def test_ringing_after_speech_is_not_ringback(speech: np.ndarray) -> None:
     x = with_noise(np.concatenate([gap(0.5), speech, gap(0.5), cadence([440, 480], [2, 4], 12)]), 15)
     assert detect_ringback(x).kind == "none"

@@ -26,6 +26,7 @@ def _rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
 
 
+@pytest.mark.engine
 def test_book_answer_is_speech_length_audio(synth: Pyttsx3Synthesizer) -> None:
     samples = synth.synthesize(ANSWER)
     assert samples.dtype == np.float32 and samples.ndim == 1
@@ -35,6 +36,7 @@ def test_book_answer_is_speech_length_audio(synth: Pyttsx3Synthesizer) -> None:
     assert float(np.max(np.abs(samples))) <= 1.0
 
 
+@pytest.mark.engine
 def test_nothing_reaches_stdout(synth: Pyttsx3Synthesizer, capfd: pytest.CaptureFixture[str]) -> None:
     synth.synthesize("请您稍等，我马上叫领导来接听")
     out, _ = capfd.readouterr()
@@ -52,6 +54,7 @@ def test_quiet_stdout_silences_the_file_descriptor(capfd: pytest.CaptureFixture[
     assert capfd.readouterr().out == ""
 
 
+@pytest.mark.engine
 def test_calls_in_a_row_on_one_engine(synth: Pyttsx3Synthesizer) -> None:
     short = synth.synthesize("好的")
     long = synth.synthesize("对不起，您的声音有些小，麻烦您声音稍大一些，好吗？")
@@ -61,6 +64,7 @@ def test_calls_in_a_row_on_one_engine(synth: Pyttsx3Synthesizer) -> None:
     assert abs(again.size - short.size) < 0.05 * SAMPLE_RATE
 
 
+@pytest.mark.engine
 def test_empty_or_symbol_line_gives_no_audio_and_leaves_engine_working(synth: Pyttsx3Synthesizer) -> None:
     assert synth.synthesize("").size == 0
     assert synth.synthesize("******~~~……").size == 0
@@ -68,15 +72,30 @@ def test_empty_or_symbol_line_gives_no_audio_and_leaves_engine_working(synth: Py
     assert synth.synthesize("再见").size > 0
 
 
+@pytest.mark.engine
 def test_mandarin_plan_follows_the_dictionary_probe(synth: Pyttsx3Synthesizer) -> None:
     plan = synth.plan("zh")
     assert "cmn" in plan.voice and plan.voice.endswith("+" + ESPEAK_VARIANT)
     assert plan.pinyin is (not espeak_has_full_mandarin())
-    if plan.pinyin:
-        assert "latn-pinyin" in plan.voice
-        assert synth.engine_texts("资费是10元/月。") == [(plan.voice, "zi1 fei4 shi4 shi2 yuan2 mei3 yue4。")]
+    assert plan == choose_voice(synth._voices, "espeak", "zh", espeak_has_full_mandarin())
 
 
+@pytest.mark.engine
+@pytest.mark.parametrize("full_dictionary", [False, True], ids=["pinyin_dictionary", "full_dictionary"])
+def test_mandarin_plan_for_each_espeak_dictionary(synth: Pyttsx3Synthesizer, monkeypatch: pytest.MonkeyPatch,
+                                                 full_dictionary: bool) -> None:
+    """Both kinds of espeak-ng install, whichever this machine has: with the full Mandarin
+    dictionary characters go to `cmn`; without it, tone-numbered pinyin goes to `cmn-latn-pinyin`."""
+    plan = choose_voice(synth._voices, "espeak", "zh", full_dictionary)
+    assert "cmn" in plan.voice and plan.voice.endswith("+" + ESPEAK_VARIANT)
+    assert plan.pinyin is not full_dictionary
+    assert ("latn-pinyin" in plan.voice) is not full_dictionary
+    monkeypatch.setitem(synth.plans, "zh", plan)
+    expected = "资费是十元每月。" if full_dictionary else "zi1 fei4 shi4 shi2 yuan2 mei3 yue4。"
+    assert synth.engine_texts("资费是10元/月。") == [(plan.voice, expected)]
+
+
+@pytest.mark.engine
 def test_english_line_uses_an_english_voice(synth: Pyttsx3Synthesizer) -> None:
     plan = synth.plan("en")
     assert "/en" in plan.voice and not plan.pinyin
@@ -86,15 +105,18 @@ def test_english_line_uses_an_english_voice(synth: Pyttsx3Synthesizer) -> None:
     assert 0.8 < samples.size / SAMPLE_RATE < 5.0
 
 
-def test_english_words_in_a_mandarin_line_go_to_the_english_voice(synth: Pyttsx3Synthesizer) -> None:
-    plan = synth.plan("zh")
-    if not plan.pinyin:
-        pytest.fail("this machine's espeak-ng has the full Mandarin dictionary: update this test")
+@pytest.mark.engine
+def test_english_words_in_a_mandarin_line_go_to_the_english_voice(synth: Pyttsx3Synthesizer,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the pinyin voice (espeak-ng without the full Mandarin dictionary, whichever this machine has)."""
+    plan = choose_voice(synth._voices, "espeak", "zh", full_mandarin_dict=False)
+    monkeypatch.setitem(synth.plans, "zh", plan)
     texts = synth.engine_texts("sp商之间")
     assert texts == [(plan.english_voice, "S P"), (plan.voice, "shang1 zhi1 jian1")]
     assert synth.synthesize("sp商之间").size > 0
 
 
+@pytest.mark.engine
 def test_unknown_voice_is_a_one_line_tts_error() -> None:
     with pytest.raises(TtsError) as err:
         Pyttsx3Synthesizer(voice="sit/no-such-voice")
@@ -103,6 +125,7 @@ def test_unknown_voice_is_a_one_line_tts_error() -> None:
     assert "sit/no-such-voice" in message and "cmn" in message
 
 
+@pytest.mark.engine
 def test_espeak_without_mandarin_voice_says_how_to_install(synth: Pyttsx3Synthesizer) -> None:
     voices = [v for v in synth._voices if "cmn" not in v.id]
     with pytest.raises(TtsError) as err:
@@ -152,6 +175,7 @@ class CountingSynth:
         return self.inner.synthesize(text, language)
 
 
+@pytest.mark.engine
 def test_cache_hit_returns_the_same_samples_without_the_engine(synth: Pyttsx3Synthesizer, tmp_path: Path) -> None:
     counting = CountingSynth(synth)
     cached = CachedSynthesizer(counting, tmp_path)
@@ -167,6 +191,7 @@ def test_cache_hit_returns_the_same_samples_without_the_engine(synth: Pyttsx3Syn
     assert counting.calls == 2
 
 
+@pytest.mark.engine
 def test_warm_renders_only_new_lines(synth: Pyttsx3Synthesizer, tmp_path: Path) -> None:
     counting = CountingSynth(synth)
     cached = CachedSynthesizer(counting, tmp_path)
@@ -178,6 +203,7 @@ def test_warm_renders_only_new_lines(synth: Pyttsx3Synthesizer, tmp_path: Path) 
     assert counting.calls == 2
 
 
+@pytest.mark.engine
 def test_broken_cache_file_is_rendered_again(synth: Pyttsx3Synthesizer, tmp_path: Path) -> None:
     counting = CountingSynth(synth)
     cached = CachedSynthesizer(counting, tmp_path)
@@ -188,6 +214,7 @@ def test_broken_cache_file_is_rendered_again(synth: Pyttsx3Synthesizer, tmp_path
     assert cached.synthesize("再见").size > 0 and counting.calls == 1
 
 
+@pytest.mark.engine
 def test_load_synthesizer_gives_a_cached_synthesizer(tmp_path: Path) -> None:
     synth = load_synthesizer(rate=160, cache_dir=tmp_path)
     assert isinstance(synth, CachedSynthesizer) and isinstance(synth, Synthesizer)
@@ -206,6 +233,7 @@ class RecordingSink:
         self.played.append((samples, rate))
 
 
+@pytest.mark.engine
 def test_speak_plays_the_synthesized_line(synth: Pyttsx3Synthesizer, tmp_path: Path) -> None:
     sink = RecordingSink()
     synth.speak("再见", sink=sink)  # type: ignore[arg-type]

@@ -23,6 +23,8 @@ from voicebot.text import to_simplified
 from voicebot.tts.pyttsx3_engine import ESPEAK_VARIANT, Pyttsx3Synthesizer
 from voicebot.tts.reading import to_pinyin, to_spoken
 
+pytestmark = pytest.mark.engine  # espeak-ng speaks, whisper listens
+
 LINES = (
     "是有录音的",
     "请您稍等，我马上叫领导来接听",

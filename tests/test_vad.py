@@ -88,6 +88,7 @@ def test_silence_and_hiss_have_no_speech() -> None:
     assert detect(np.zeros(0, np.float32)) == []
 
 
+@pytest.mark.engine
 def test_one_utterance_boundaries(clips: dict[str, np.ndarray]) -> None:
     x, truth = scene(("gap", 1.0), ("speech", clips["a"]), ("gap", 1.5))
     found = segments(x)
@@ -95,11 +96,13 @@ def test_one_utterance_boundaries(clips: dict[str, np.ndarray]) -> None:
     assert -26 < found[0].level_dbfs < -14  # espeak-ng speaks at about -20 dBFS
 
 
+@pytest.mark.engine
 def test_two_utterances_one_second_apart(clips: dict[str, np.ndarray]) -> None:
     x, truth = scene(("gap", 0.8), ("speech", clips["a"]), ("gap", 1.0), ("speech", clips["b"]), ("gap", 1.2))
     assert_matches(segments(x), truth)
 
 
+@pytest.mark.engine
 def test_pause_shorter_than_endpoint_keeps_one_utterance(clips: dict[str, np.ndarray]) -> None:
     x, _ = scene(("gap", 0.5), ("speech", clips["a"]), ("gap", 0.3), ("speech", clips["b"]), ("gap", 1.0))
     assert len(segments(x)) == 1
@@ -107,6 +110,7 @@ def test_pause_shorter_than_endpoint_keeps_one_utterance(clips: dict[str, np.nda
     assert len(segments(x, VadOptions(end_silence_ms=240))) == 2
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("noise", [white, pink])
 def test_speech_in_noise_at_20db_snr(clips: dict[str, np.ndarray], noise) -> None:
     x, truth = scene(("gap", 1.5), ("speech", clips["a"]), ("gap", 1.5))
@@ -125,6 +129,7 @@ def test_steady_loud_noise_alone_is_not_speech() -> None:
     assert segments(hum) == []
 
 
+@pytest.mark.engine
 def test_noise_switched_on_mid_call_is_absorbed(clips: dict[str, np.ndarray]) -> None:
     x = np.concatenate([silence(2.0) + white(2.0, -80.0), white(10.0, -25.0, seed=5)])
     found = segments(x)
@@ -137,6 +142,7 @@ def test_noise_switched_on_mid_call_is_absorbed(clips: dict[str, np.ndarray]) ->
     assert len(later) == 1 and abs(later[0].start - 7.0) <= TOLERANCE_S
 
 
+@pytest.mark.engine
 def test_quiet_speaker_is_detected(clips: dict[str, np.ndarray]) -> None:
     quiet = clips["a"] * np.float32(10 ** ((-40.0 - level_dbfs(clips["a"])) / 20))
     x, truth = scene(("gap", 1.0), ("speech", quiet), ("gap", 1.0))
@@ -147,6 +153,7 @@ def test_quiet_speaker_is_detected(clips: dict[str, np.ndarray]) -> None:
     assert found[0].snr_db > 25
 
 
+@pytest.mark.engine
 def test_streaming_events_and_sample_clock(clips: dict[str, np.ndarray]) -> None:
     det = SpeechDetector()
     for f in frames(silence(2.0)):
@@ -180,6 +187,7 @@ def test_streaming_events_and_sample_clock(clips: dict[str, np.ndarray]) -> None
     assert det.silence_s == pytest.approx(1.5)
 
 
+@pytest.mark.engine
 def test_chunk_size_does_not_change_events(clips: dict[str, np.ndarray]) -> None:
     x, _ = scene(("gap", 0.7), ("speech", clips["b"]), ("gap", 1.0), ("speech", clips["a"]), ("gap", 0.9))
     whole = segments(x)
@@ -192,6 +200,7 @@ def test_chunk_size_does_not_change_events(clips: dict[str, np.ndarray]) -> None
     assert streamed == [(s.start, s.end) for s in whole] and len(whole) == 2
 
 
+@pytest.mark.engine
 def test_ignore_drops_the_bots_tail(clips: dict[str, np.ndarray]) -> None:
     tail = clips["a"][: int(0.3 * SAMPLE_RATE)]  # the last 300 ms of "bot speech" heard back
     x = np.concatenate([tail, silence(2.0)])
@@ -207,6 +216,7 @@ def test_ignore_drops_the_bots_tail(clips: dict[str, np.ndarray]) -> None:
     assert det.t == pytest.approx(1.0 + len(x) / SAMPLE_RATE)
 
 
+@pytest.mark.engine
 def test_flush_ends_speech_cut_by_end_of_file(clips: dict[str, np.ndarray]) -> None:
     x = np.concatenate([silence(0.5), clips["a"]])
     det = SpeechDetector()
@@ -216,6 +226,7 @@ def test_flush_ends_speech_cut_by_end_of_file(clips: dict[str, np.ndarray]) -> N
     assert isinstance(end, SpeechEnded) and abs(end.t - len(x) / SAMPLE_RATE) <= TOLERANCE_S
 
 
+@pytest.mark.engine
 def test_max_speech_splits_long_talk(clips: dict[str, np.ndarray]) -> None:
     x, _ = scene(("gap", 0.5), ("speech", clips["a"]), ("gap", 1.0))
     found = segments(x, VadOptions(max_speech_s=2.0))
