@@ -10,6 +10,7 @@ a one-line message: the file or device, what is wrong, and what to do.
 """
 from __future__ import annotations
 
+import errno
 import os
 import queue
 import struct
@@ -24,7 +25,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from voicebot.errors import AudioError, DeviceError
+from voicebot.errors import AudioError, DeviceError, OutputError
 
 SAMPLE_RATE: Final = 16000
 """The rate of every sample inside voicebot: what vosk, whisper and webrtcvad expect."""
@@ -301,6 +302,18 @@ def frames(samples: np.ndarray, frame_ms: int = 30, rate: int = SAMPLE_RATE) -> 
         yield frame
 
 
+def _output_error(path: Path, err: OSError, what: str) -> OutputError:
+    """One line for a recording that cannot be written: what, why, and the fix."""
+    reason = _one_line(err.strerror or err)
+    if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        fix = "disk full: free some space, or give --out a folder on another disk"
+    elif err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = f"{reason}: give --out a folder you can write"
+    else:
+        fix = f"{reason}: check the folder exists and is writable, or give --out another folder"
+    return OutputError(f"{path}: cannot {what} ({fix})")
+
+
 def _wav_header(rate: int, n_samples: int) -> bytes:
     """Canonical 44-byte header of a mono 16-bit PCM WAV holding n_samples."""
     data_bytes = n_samples * 2
@@ -331,14 +344,15 @@ class WavAppender:
         self.rate = rate
         self._samples = 0
         try:
-            self._fh: BinaryIO | None = self.path.open("wb")
-            self._fh.write(_wav_header(rate, 0))
+            self._fh: Any = self.path.open("wb", buffering=0)  # unbuffered: a failed write fails here
+        except OSError as err:
+            raise _output_error(self.path, err, "create the recording") from err
+        try:
+            self._write_all(_wav_header(rate, 0))
             self._sync()
         except OSError as err:
-            raise AudioError(
-                f"{self.path}: cannot create recording ({_one_line(err.strerror or err)}): "
-                "check the folder exists and is writable"
-            ) from err
+            self.close()
+            raise _output_error(self.path, err, "write the recording") from err
 
     @property
     def frames(self) -> int:
@@ -356,7 +370,12 @@ class WavAppender:
         return self._fh is None
 
     def append(self, samples: np.ndarray) -> None:
-        """Write samples (float in [-1, 1]) and make the header match; durable on return."""
+        """Write samples (float in [-1, 1]) and make the header match; durable on return.
+
+        On a write error (disk full) the part of this block that got written is cut off again, so
+        the header matches the data: the WAV keeps everything up to the last good append, and the
+        error is an OutputError with the fix.
+        """
         if self._fh is None:
             raise ValueError(f"{self.path}: recording already closed")
         data = np.asarray(samples, dtype=np.float32).reshape(-1)
@@ -364,20 +383,44 @@ class WavAppender:
             return
         if (self._samples + data.size) * 2 + 36 > 0xFFFFFFFF:
             raise AudioError(f"{self.path}: recording reached the 4 GB WAV limit: start a new file")
+        good = self._samples
         try:
-            self._fh.seek(0, os.SEEK_END)
-            self._fh.write(to_pcm16(data))
-            self._samples += data.size
-            data_bytes = self._samples * 2
-            self._fh.seek(4)
-            self._fh.write(struct.pack("<I", 36 + data_bytes))
-            self._fh.seek(40)
-            self._fh.write(struct.pack("<I", data_bytes))
+            self._fh.seek(WAV_HEADER_BYTES + good * 2)
+            self._write_all(to_pcm16(data))
+            self._write_sizes(good + data.size)
             self._sync()
+            self._samples = good + data.size
         except OSError as err:
-            raise AudioError(
-                f"{self.path}: cannot write recording ({_one_line(err.strerror or err)}): check free disk space"
-            ) from err
+            self._restore(good)
+            raise _output_error(self.path, err, "write the recording") from err
+
+    def _write_all(self, payload: bytes) -> None:
+        assert self._fh is not None
+        view = memoryview(payload)
+        while view:
+            written = self._fh.write(view)
+            if not written:
+                raise OSError(errno.EIO, "short write")
+            view = view[written:]
+
+    def _write_sizes(self, n_samples: int) -> None:
+        assert self._fh is not None
+        data_bytes = n_samples * 2
+        self._fh.seek(4)
+        self._write_all(struct.pack("<I", 36 + data_bytes))
+        self._fh.seek(40)
+        self._write_all(struct.pack("<I", data_bytes))
+
+    def _restore(self, n_samples: int) -> None:
+        """After a failed append: data and header back to `n_samples` (best effort)."""
+        if self._fh is None:
+            return
+        try:
+            self._fh.truncate(WAV_HEADER_BYTES + n_samples * 2)
+            self._write_sizes(n_samples)
+            self._sync()
+        except OSError:
+            pass
 
     def _sync(self) -> None:
         assert self._fh is not None

@@ -434,19 +434,23 @@ def cmd_chat(args: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_report(args: argparse.Namespace, out: Out) -> int:
-    from .record import EVENTS_FILE, format_report, open_follow_ups, report
+    from .record import EVENTS_FILE, collect_follow_ups, format_follow_up, format_report, report
+    path = Path(args.call)
     if args.follow_ups:
-        rows = open_follow_ups(args.call)
+        if not path.is_dir():
+            raise VoicebotError(f"{path}: no such folder: give the folder that holds the calls, e.g. calls/")
+        found = collect_follow_ups(path)
+        for warning in found.warnings:
+            out.error(f"warning: {warning}")
         if args.json:
-            emit_json(rows)
+            emit_json(found.rows)
         else:
-            for r in rows:
-                out.print(f"{r['call']}  {r['t']:>6.1f}s  {r['kind']:<16} {r['text']}")
-            if not rows:
+            for r in found.rows:
+                out.print(format_follow_up(r))
+            if not found.rows:
                 out.print("no follow-ups")
         return 0
-    path = Path(args.call)
-    if not (path / EVENTS_FILE).exists():
+    if not (path / EVENTS_FILE).exists() and not (path.is_file() and path.suffix == ".jsonl"):
         raise VoicebotError(f"no call record in {path} (expected {EVENTS_FILE}): give a folder under calls/")
     rep = report(path)
     if args.json:

@@ -39,3 +39,9 @@ class TtsError(VoicebotError):
     """Text-to-speech is unavailable (no engine, no voice)."""
 
     exit_code = 7
+
+
+class OutputError(VoicebotError):
+    """An output cannot be written: `--out` names a file, a folder is not writable, the disk is full."""
+
+    exit_code = 8
