@@ -208,13 +208,8 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return data.mean(axis=1, dtype=np.float32)
 
 
-def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read any file soundfile reads as 16 kHz mono float32 in [-1, 1].
-
-    Other rates are resampled (soxr HQ), extra channels averaged. Raises AudioError for a
-    missing, empty, truncated, corrupt or non-audio file.
-    """
-    p = Path(path)
+def _checked_info(p: Path) -> AudioInfo:
+    """`audio_info` plus the checks made before decoding: a truncated WAV, no samples."""
     info = audio_info(p)
     chunk = _wav_data_chunk(p)
     if chunk is not None:
@@ -236,17 +231,77 @@ def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
             )
     if info.frames == 0:
         raise AudioError(f"{p}: {info.format} header but no samples (0 s of audio): record it again")
+    return info
+
+
+def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read any file soundfile reads as 16 kHz mono float32 in [-1, 1].
+
+    Other rates are resampled (soxr HQ), extra channels averaged. Raises AudioError for a
+    missing, empty, truncated, corrupt or non-audio file. The whole file is in memory: for long
+    files use `iter_audio_blocks`.
+    """
+    p = Path(path)
+    _checked_info(p)
     try:
         data, rate = sf.read(str(p), dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as err:
         raise _sf_error(p, err) from err
     if data.shape[0] == 0:
-        raise AudioError(f"{p}: {info.format} header but no samples (0 s of audio): record it again")
+        raise AudioError(f"{p}: {_checked_info(p).format} header but no samples (0 s of audio): record it again")
     mono = to_mono(data)
     if not np.all(np.isfinite(mono)):
         raise AudioError(f"{p}: holds NaN or infinite samples (a broken float WAV): export it as 16-bit PCM")
     out = resample(mono, int(rate), SAMPLE_RATE)
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+BLOCK_S: Final = 10.0
+"""Seconds per block of `iter_audio_blocks`: ~0.6 MB of float32 at 16 kHz, whatever the file's length."""
+
+
+def iter_audio_blocks(path: str | os.PathLike[str], block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+    """Stream a file as 16 kHz mono float32 blocks of about `block_s` seconds; memory stays flat.
+
+    Blocks are read with soundfile, mixed to mono and resampled with soxr's streaming resampler
+    (the same HQ quality as `read_audio`, continuous across blocks), so concatenating the blocks
+    gives what `read_audio` gives. The file is checked before the first block (AudioError, one line,
+    like `read_audio`); a block with NaN or infinite samples raises AudioError when reached.
+    """
+    p = Path(path)
+    if not block_s > 0:
+        raise ValueError(f"block_s must be positive, got {block_s}")
+    info = _checked_info(p)
+    rate = info.rate
+    frames_per_block = max(1, int(round(block_s * rate)))
+    stream = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32", quality=RESAMPLE_QUALITY) \
+        if rate != SAMPLE_RATE else None
+    try:
+        handle = sf.SoundFile(str(p))
+    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as err:
+        raise _sf_error(p, err) from err
+    got = 0
+    with handle:
+        while True:
+            try:
+                data = handle.read(frames_per_block, dtype="float32", always_2d=True)
+            except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as err:
+                raise _sf_error(p, err) from err
+            if data.shape[0] == 0:
+                break
+            got += data.shape[0]
+            mono = to_mono(data)
+            if not np.all(np.isfinite(mono)):
+                raise AudioError(f"{p}: holds NaN or infinite samples (a broken float WAV): export it as 16-bit PCM")
+            out = stream.resample_chunk(mono) if stream is not None else mono
+            if out.size:
+                yield np.ascontiguousarray(out, dtype=np.float32)
+    if got == 0:
+        raise AudioError(f"{p}: {info.format} header but no samples (0 s of audio): record it again")
+    if stream is not None:
+        tail = stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+        if tail.size:
+            yield np.ascontiguousarray(tail, dtype=np.float32)
 
 
 def to_pcm16(samples: np.ndarray) -> bytes:

@@ -195,13 +195,36 @@ def _synthesizer(args: argparse.Namespace) -> Any:
                             volume=getattr(args, "volume", None) or 1.0)
 
 
+LONG_FILE_S = 30.0
+"""Files longer than this are transcribed in windows of speech, streamed: memory stays flat."""
+
+
+def _transcribe_file(rec: Any, path: str, duration_s: float) -> Any:
+    """One Transcript for a file: whole when short, else window by window as the file streams."""
+    from .asr.base import Transcript, Word, join_words, mean_conf
+    from .audio import iter_audio_blocks, read_audio
+    from .text import to_simplified
+    if duration_s <= LONG_FILE_S:
+        tr = rec.transcribe(read_audio(path))
+        parts = [(0.0, tr)]
+    else:
+        from .vad import speech_windows
+        parts = [(w.start, rec.transcribe(w.audio)) for w in speech_windows(iter_audio_blocks(path))]
+    words = tuple(Word(to_simplified(w.text), w.start + offset, w.end + offset, w.conf)
+                  for offset, tr in parts for w in tr.words)
+    texts = [to_simplified(tr.text) for _, tr in parts if tr.text]
+    language = next((tr.language for _, tr in parts if tr.language), None)
+    return Transcript(text=join_words(texts), confidence=mean_conf(words), words=words,
+                      start=words[0].start if words else 0.0, end=words[-1].end if words else 0.0,
+                      language=language, language_prob=None, engine=getattr(rec, "name", ""))
+
+
 def cmd_transcribe(args: argparse.Namespace, out: Out) -> int:
-    from .audio import audio_info, read_audio
+    from .audio import audio_info
     rec = _recognizer(args, out)
     for path in args.files:
         info = audio_info(path)
-        samples = read_audio(path)
-        tr = rec.transcribe(samples)
+        tr = _transcribe_file(rec, path, info.duration_s)
         if args.json:
             emit_json({"file": str(path), "text": tr.text, "confidence": round(tr.confidence, 3),
                        "language": tr.language, "engine": tr.engine, "duration_s": round(info.duration_s, 2),
