@@ -111,17 +111,31 @@ def cmd_kb_list(args: argparse.Namespace, out: Out) -> int:
     if args.json:
         print(json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=1))
         return 0
-    if out.tty:
+
+    def said(e: Any) -> str:
+        """What the bot says first, placeholders filled ({号码} → the number in settings.yaml)."""
+        if e.answer:
+            return book.fill(e.answer[0])
+        return book.fill(e.ask) if e.ask else ""
+
+    if sys.stdout.isatty():   # a table for people (NO_COLOR only takes the colour away)
+        from rich import box
         from rich.table import Table
-        table = Table("id", "category", "source", "customer", "answer", "action")
+        from rich.cells import cell_len
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        width = lambda values, least: max([least] + [cell_len(v) for v in values])  # noqa: E731
+        table.add_column("id", no_wrap=True, min_width=width([e.id for e in entries], 2))
+        table.add_column("category", no_wrap=True, min_width=width([e.category for e in entries], 8))
+        table.add_column("customer says", overflow="ellipsis", no_wrap=True, max_width=24)
+        table.add_column("bot answers", overflow="ellipsis", no_wrap=True, max_width=44)
+        table.add_column("then", no_wrap=True, min_width=width([e.action for e in entries], 4))
         for e in entries:
-            table.add_row(e.id, e.category, e.source, e.customer[0] if e.customer else "",
-                          (book.fill(e.answer[0]) if e.answer else e.ask or "")[:40], e.action)
+            table.add_row(e.id, e.category, e.customer[0] if e.customer else "", said(e), e.action)
         out.console.print(table)
-    else:
+        out.console.print(f"{len(entries)} entries; `voicebot kb list --json` gives every field")
+    else:                      # a pipe: one tab-separated line per entry, for scripts
         for e in entries:
-            answer = book.fill(e.answer[0]) if e.answer else (e.ask or "")
-            print(f"{e.id}\t{e.category}\t{e.source}\t{e.customer[0] if e.customer else ''}\t{answer}\t{e.action}")
+            print(f"{e.id}\t{e.category}\t{e.source}\t{e.customer[0] if e.customer else ''}\t{said(e)}\t{e.action}")
     return 0
 
 
@@ -138,9 +152,20 @@ def cmd_kb_init(args: argparse.Namespace, out: Out) -> int:
 
 # ---------------------------------------------------------------- match
 
+def warn_book_problems(book: Any, out: Out, show: int = 3) -> None:
+    """For commands other than `kb check`: the book's problems as warnings on stderr, never silent."""
+    problems = list(getattr(book, "problems", ()))
+    for problem in problems[:show]:
+        out.error(f"warning: {problem}")
+    if problems:
+        more = f" ({len(problems) - show} more)" if len(problems) > show else ""
+        out.error(f"warning: the book has {len(problems)} problem(s){more}: run `voicebot kb check` and fix them")
+
+
 def cmd_match(args: argparse.Namespace, out: Out) -> int:
-    from .matcher import Matcher
+    from .matcher import MAX_TEXT_CHARS, Matcher
     book = _load_kb(args)
+    warn_book_problems(book, out)
     matcher = Matcher(book)
     lines: list[str] = list(args.text)
     if lines == ["-"]:
@@ -148,6 +173,9 @@ def cmd_match(args: argparse.Namespace, out: Out) -> int:
     if not lines:
         raise VoicebotError("no text to match: give customer lines as arguments, or - to read them from stdin")
     for line in lines:
+        if len(line) > MAX_TEXT_CHARS:
+            out.error(f"warning: a line of {len(line)} characters: only its first {MAX_TEXT_CHARS} are matched "
+                      "(a customer turn is a sentence or two)")
         m = matcher.match(line)
         entry = m.entry
         answer = " ".join(book.fill(a) for a in entry.answer) if entry and entry.answer_mode == "sequence" \
@@ -556,18 +584,23 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
 
 # ---------------------------------------------------------------- parser
 
+KB_HELP = "script book folder (default: $VOICEBOT_KB, ./scripts_kb, or the shipped book)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voicebot", description="Offline Mandarin voice-bot for rehearsing 10086 outbound calls "
         "against the book of standard answers (口径).", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kb", metavar="DIR", default=None,
-                        help="script book folder (default: $VOICEBOT_KB, ./scripts_kb, or the shipped book)")
+    parser.add_argument("--kb", metavar="DIR", default=None, help=KB_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, func: Callable[..., int], help: str, parent: Any = sub) -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
+        # --kb after the subcommand too (`voicebot kb check --kb DIR`); SUPPRESS keeps the value
+        # given before the subcommand when it is not repeated after it.
+        p.add_argument("--kb", metavar="DIR", default=argparse.SUPPRESS, help=KB_HELP)
         return p
 
     kb = sub.add_parser("kb", help="check, list or copy the script book", description="The script book.")
