@@ -27,7 +27,8 @@ from voicebot.errors import ModelError  # noqa: E402
 from voicebot.matcher import Matcher  # noqa: E402
 from voicebot.tts import load_synthesizer  # noqa: E402
 
-PREEMPT = float(sys.argv[1]) if len(sys.argv) > 1 else 0.3
+PREEMPT = 0.3
+"""Seconds of trailing silence before whisper decodes early (first argument on the command line)."""
 MANDARIN = ["recording.wav", "number.wav", "owner_q.wav", "cancel_q.wav", "dnc.wav", "abroad.wav",
             "q03_monopoly.wav", "q11_accent.wav", "q17_signal.wav", "q22_everyone.wav"]
 KOREAN = ["안녕하세요 요금 문의 드립니다", "이 통화는 녹음되고 있나요", "제 번호를 어떻게 아셨어요",
@@ -75,6 +76,9 @@ def run(label: str, recognizer, synth, book, files: list[str], preemptive: bool)
 
 
 def main() -> None:
+    global PREEMPT
+    if len(sys.argv) > 1:
+        PREEMPT = float(sys.argv[1])
     book = kb.load(ROOT / "scripts_kb")
     synth = load_synthesizer()
     # Warm the TTS cache with every line a call can say, as a deployment would.
