@@ -171,7 +171,10 @@ class KnowledgeBase:
         (`tuning_problems` reports them)."""
         known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         values = {k: v for k, v in self.tuning.get(section, {}).items() if k in known}
-        return cls(**values)
+        try:
+            return cls(**values)
+        except (TypeError, ValueError):  # a value the options refuse (`tuning_problems` reports it)
+            return cls()
 
     def tuning_problems(self, sections: dict[str, type]) -> list[Problem]:
         """Unknown sections or keys in tuning.yaml (checked by `kb check`)."""
@@ -196,6 +199,10 @@ class KnowledgeBase:
                 if key not in known:
                     out.append(Problem(path, line_of(key), f"{section}: unknown setting '{key}': use one of "
                                                 f"{', '.join(sorted(known))}"))
+            try:
+                cls(**{k: v for k, v in values.items() if k in known})
+            except (TypeError, ValueError) as err:
+                out.append(Problem(path, line_of(section), f"{section}: {err} (the defaults are used instead)"))
         return out
 
 

@@ -91,8 +91,14 @@ def _fold(syllable: str) -> str:
 
 def pinyin_syllables(text: str, fold: bool = True) -> list[str]:
     """Toneless pinyin of normalised text, one item per character (digits and letters as themselves)."""
+    return list(_pinyin_syllables(text, fold))
+
+
+@lru_cache(maxsize=8192)
+def _pinyin_syllables(text: str, fold: bool) -> tuple[str, ...]:
+    # Cached: every Matcher (one per call, per drill, per `match`) converts the whole book again.
     syllables = lazy_pinyin(normalize(text), errors=lambda s: list(s))
-    return [_fold(s) for s in syllables] if fold else syllables
+    return tuple(_fold(s) for s in syllables) if fold else tuple(syllables)
 
 
 _SYLLABLE_CODES: dict[str, str] = {}
