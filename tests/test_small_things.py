@@ -156,3 +156,10 @@ def test_plain_pytest_output_is_short():
     for name in ("test_matcher.py", "test_fixture_accuracy.py"):
         text = (ROOT / "tests" / name).read_text(encoding="utf-8")
         assert "capsys.disabled" not in text
+
+
+def test_kb_init_into_a_file_is_one_line(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["kb", "init", str(f)]) == 8
+    assert capsys.readouterr().err.count("\n") == 1

@@ -1,7 +1,7 @@
 """The `voicebot` command: the only place that prints for people.
 
 Exit codes: 0 ok · 1 failure · 2 usage · 3 audio file · 4 audio device · 5 model · 6 script book ·
-7 text-to-speech · 130 interrupted.
+7 text-to-speech · 8 output (call record, --out) · 130 interrupted.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ commands, from the book to a whole call:
   progress             a trainee's mastery per category
 
 exit codes: 0 ok, 1 failure, 2 usage, 3 audio file, 4 audio device, 5 model,
-            6 script book, 7 text-to-speech, 130 interrupted
+            6 script book, 7 text-to-speech, 8 output (call record, --out), 130 interrupted
 """
 
 
@@ -142,10 +142,17 @@ def cmd_kb_list(args: argparse.Namespace, out: Out) -> int:
 def cmd_kb_init(args: argparse.Namespace, out: Out) -> int:
     from .kb import default_kb_dir
     source = default_kb_dir()
+    from .errors import OutputError
     dest = Path(args.dir)
+    if dest.exists() and not dest.is_dir():
+        raise OutputError(f"{dest} is a file, not a folder: choose a new folder for your copy of the book")
     if dest.exists() and any(dest.iterdir()):
         raise VoicebotError(f"{dest} is not empty: choose a new folder for your copy of the book")
-    shutil.copytree(source, dest, dirs_exist_ok=True)
+    try:
+        shutil.copytree(source, dest, dirs_exist_ok=True)
+    except (OSError, shutil.Error) as err:
+        reason = getattr(err, "strerror", None) or str(err).splitlines()[0][:160]
+        raise OutputError(f"cannot copy the book to {dest} ({reason}): choose a folder you can write") from err
     out.print(f"copied the book from {source} to {dest}; use it with --kb {dest} or VOICEBOT_KB={dest}")
     return 0
 
