@@ -14,7 +14,11 @@ from voicebot.cli import main
 from voicebot.errors import AudioError
 from voicebot.vad import speech_windows
 
-from conftest import customer_wav
+CUSTOMER = Path(__file__).resolve().parent / "data" / "customer"
+
+
+def customer_wav(name: str) -> Path:
+    return CUSTOMER / name
 
 
 def tone(seconds: float, rate: int, channels: int = 1) -> np.ndarray:
