@@ -108,7 +108,11 @@ def structural(r: random.Random, data: bytes) -> tuple[bytes, str] | None:
     except Exception:
         return None
     paths = _paths(doc)
-    kind = r.choice(["delete", "retype", "retype", "retype", "duplicate", "whole"])
+    kind = r.choice(["delete", "retype", "retype", "retype", "duplicate", "whole", "top", "top"])
+    if kind == "top":   # a top-level setting or protocol, or a field of one entry: `no_response: 5`
+        tops = [p for p in paths if len(p) == 1 or (isinstance(doc, list) and len(p) == 2)]
+        paths = tops or paths
+        kind = r.choice(["delete", "retype", "retype", "retype"])
     if kind == "whole" or not paths:
         value = r.choice(WEIRD_VALUES)(r)
         return _dump(value) if value is not None else b"~\n", f"whole document → {type(value).__name__}"
@@ -186,9 +190,11 @@ def special_file(r: random.Random, path: Path) -> str:
 def mutate(r: random.Random, book: Path) -> str:
     """Mutate one (sometimes two) files of the copied book; a description of what was done."""
     files = sorted(p for p in book.glob("*.yaml"))
+    # The files every call reads (protocols, settings, tuning) are picked more often than entry files.
+    weights = [3 if p.name in ("protocols.yaml", "settings.yaml", "tuning.yaml") else 1 for p in files]
     done = []
     for _ in range(1 if r.random() < 0.85 else 2):
-        path = r.choice(files)
+        path = r.choices(files, weights)[0]
         data = path.read_bytes()
         roll = r.random()
         if roll < 0.06:
@@ -293,7 +299,9 @@ def test_fuzzed_books_never_break_check_match_or_a_call(tmp_path: Path, monkeypa
                     if isinstance(err, KeyboardInterrupt) and not isinstance(err, CaseTimeout):
                         raise
                     where = "hang" if isinstance(err, CaseTimeout) else _where(err)
-                    crashes[where].append(f"case {case} [{what}] {name}: {type(err).__name__}: "
+                    check = codes.get("kb check")
+                    status = f"kb check {check}" if isinstance(check, int) else "kb check crashed"
+                    crashes[where].append(f"case {case} [{what}] ({status}) {name}: {type(err).__name__}: "
                                           f"{str(err).splitlines()[0][:120] if str(err) else ''}")
                     codes[name] = err
                 finally:
@@ -310,6 +318,8 @@ def test_fuzzed_books_never_break_check_match_or_a_call(tmp_path: Path, monkeypa
     summary = [f"{len(v)} × {where}: e.g. {v[0]}" for where, v in sorted(crashes.items(), key=lambda kv: -len(kv[1]))]
     print(f"\n[fuzz] {CASES} mutated books, {passed_check} passed kb check; crashes: {sum(map(len, crashes.values()))}")
     print("\n".join(summary + broken_promises))
+    if os.environ.get("VOICEBOT_FUZZ_ALL"):
+        print("\n".join(f"{where}: {line}" for where, lines in crashes.items() for line in lines))
     own = {w: v for w, v in crashes.items() if _own(w)}
     assert not own, "crashes in the reader/record/matcher:\n" + "\n".join(
         f"{w}: {v[:3]}" for w, v in own.items())

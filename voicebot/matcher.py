@@ -23,7 +23,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from .kb import Entry, KnowledgeBase
-from .text import normalize, pinyin_key, pinyin_syllables
+from .text import as_text, normalize, pinyin_key, pinyin_syllables
 
 RANK_LIMIT: Final = 12
 """Candidates `match` looks at: the best, the no-match class and a runner-up with a different answer."""
@@ -41,7 +41,7 @@ TOP_K: Final = 40
 
 def clip(text: str) -> str:
     """The part of a line the matcher looks at (the first MAX_TEXT_CHARS characters)."""
-    return text[:MAX_TEXT_CHARS] if isinstance(text, str) else str(text)[:MAX_TEXT_CHARS]
+    return (text if isinstance(text, str) else as_text(text))[:MAX_TEXT_CHARS]
 
 
 @dataclass(frozen=True)
