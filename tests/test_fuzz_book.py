@@ -187,8 +187,43 @@ def special_file(r: random.Random, path: Path) -> str:
             "dangling": "a dangling link"}[kind]
 
 
-def mutate(r: random.Random, book: Path) -> str:
+def _set_top(name: str, key: str, value: Any) -> Callable[[Path], str]:
+    def apply(book: Path) -> str:
+        path = book / name
+        doc = rt.load(path.read_text(encoding="utf-8")) or {}
+        doc[key] = value
+        path.write_bytes(_dump(doc))
+        return f"{name}: {key} = {value!r}"
+    return apply
+
+
+def _write(name: str, text: str, what: str) -> Callable[[Path], str]:
+    def apply(book: Path) -> str:
+        (book / name).write_text(text, encoding="utf-8")
+        return f"{name}: {what}"
+    return apply
+
+
+KNOWN: list[Callable[[Path], str]] = [
+    # The ways issue 11 saw a book pass `kb check` (or not) and then break a call.
+    _set_top("protocols.yaml", "no_response", 5),
+    _set_top("protocols.yaml", "words_to_avoid", 7),
+    _set_top("protocols.yaml", "opening", 3.5),
+    _set_top("protocols.yaml", "opening", {"say": [["您好", ["嵌套"]], "行"]}),
+    _write("protocols.yaml", "", "empty file"),
+    _write("tuning.yaml", "vad:\n  frame_ms: 0\n", "vad frame_ms: 0"),
+    _write("tuning.yaml", "policy:\n  no_input_timeout_s: -1\nmatcher:\n  threshold: -5\n", "negative timeouts"),
+    _write("zz_extra.yaml", "- id: zz_no_customer\n  category: 测试\n  answer: [好的]\n", "entry without customer"),
+    _write("zz_extra.yaml", "- id: zz_empty_lines\n  category: 测试\n  customer: ['！！！', '啊']\n  answer: [好的]\n",
+           "customer lines that normalise to nothing"),
+    _write("settings.yaml", "工号: [1, 2]\n号码: {a: 1}\n业务: null\n", "settings of the wrong types"),
+]
+
+
+def mutate(r: random.Random, book: Path, case: int = -1) -> str:
     """Mutate one (sometimes two) files of the copied book; a description of what was done."""
+    if 0 <= case < len(KNOWN):
+        return KNOWN[case](book)
     files = sorted(p for p in book.glob("*.yaml"))
     # The files every call reads (protocols, settings, tuning) are picked more often than entry files.
     weights = [3 if p.name in ("protocols.yaml", "settings.yaml", "tuning.yaml") else 1 for p in files]
@@ -285,7 +320,7 @@ def test_fuzzed_books_never_break_check_match_or_a_call(tmp_path: Path, monkeypa
         for case in range(CASES):
             book = tmp_path / f"case{case}"
             shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("*.md"))
-            what = mutate(r, book)
+            what = mutate(r, book, case)
             codes: dict[str, Any] = {}
             for name, argv in (("kb check", ["--kb", str(book), "kb", "check"]),
                                ("match", ["--kb", str(book), "match", "您好我想问一下录音"]),
