@@ -7,10 +7,29 @@ cd "$(dirname "$0")"
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
 APT_PACKAGES="espeak-ng libportaudio2 libsndfile1 sox"
+# apt-get that waits while another apt-get or dpkg (unattended-upgrades, a second terminal) holds the
+# package lock: apt's own wait (DPkg::Lock::Timeout), then up to 30 retries with a message.
+apt_get() {
+  local tries=0 out
+  while true; do
+    if out=$($SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 "$@" 2>&1); then
+      if [ -n "$out" ]; then printf '%s\n' "$out"; fi
+      return 0
+    fi
+    if printf '%s' "$out" | grep -qiE 'could not get lock|unable to acquire|another process' && [ "$tries" -lt 30 ]; then
+      tries=$((tries + 1))
+      echo "install.sh: another apt-get or dpkg holds the package lock; waiting ${APT_LOCK_WAIT_S:-10} s (try $tries of 30)" >&2
+      sleep "${APT_LOCK_WAIT_S:-10}"
+      continue
+    fi
+    printf '%s\n' "$out" >&2
+    return 1
+  done
+}
 if command -v apt-get >/dev/null; then
   if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
-    $SUDO apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $APT_PACKAGES
+    apt_get update -qq
+    apt_get install -y -qq $APT_PACKAGES
   fi
 else
   echo "install.sh: no apt-get here: install espeak-ng, PortAudio and libsndfile with your package manager" >&2

@@ -10,6 +10,7 @@ a one-line message: the file or device, what is wrong, and what to do.
 """
 from __future__ import annotations
 
+import errno
 import os
 import queue
 import struct
@@ -24,7 +25,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from voicebot.errors import AudioError, DeviceError
+from voicebot.errors import AudioError, DeviceError, OutputError
 
 SAMPLE_RATE: Final = 16000
 """The rate of every sample inside voicebot: what vosk, whisper and webrtcvad expect."""
@@ -207,13 +208,8 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return data.mean(axis=1, dtype=np.float32)
 
 
-def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read any file soundfile reads as 16 kHz mono float32 in [-1, 1].
-
-    Other rates are resampled (soxr HQ), extra channels averaged. Raises AudioError for a
-    missing, empty, truncated, corrupt or non-audio file.
-    """
-    p = Path(path)
+def _checked_info(p: Path) -> AudioInfo:
+    """`audio_info` plus the checks made before decoding: a truncated WAV, no samples."""
     info = audio_info(p)
     chunk = _wav_data_chunk(p)
     if chunk is not None:
@@ -235,17 +231,77 @@ def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
             )
     if info.frames == 0:
         raise AudioError(f"{p}: {info.format} header but no samples (0 s of audio): record it again")
+    return info
+
+
+def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read any file soundfile reads as 16 kHz mono float32 in [-1, 1].
+
+    Other rates are resampled (soxr HQ), extra channels averaged. Raises AudioError for a
+    missing, empty, truncated, corrupt or non-audio file. The whole file is in memory: for long
+    files use `iter_audio_blocks`.
+    """
+    p = Path(path)
+    _checked_info(p)
     try:
         data, rate = sf.read(str(p), dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as err:
         raise _sf_error(p, err) from err
     if data.shape[0] == 0:
-        raise AudioError(f"{p}: {info.format} header but no samples (0 s of audio): record it again")
+        raise AudioError(f"{p}: {_checked_info(p).format} header but no samples (0 s of audio): record it again")
     mono = to_mono(data)
     if not np.all(np.isfinite(mono)):
         raise AudioError(f"{p}: holds NaN or infinite samples (a broken float WAV): export it as 16-bit PCM")
     out = resample(mono, int(rate), SAMPLE_RATE)
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+BLOCK_S: Final = 10.0
+"""Seconds per block of `iter_audio_blocks`: ~0.6 MB of float32 at 16 kHz, whatever the file's length."""
+
+
+def iter_audio_blocks(path: str | os.PathLike[str], block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+    """Stream a file as 16 kHz mono float32 blocks of about `block_s` seconds; memory stays flat.
+
+    Blocks are read with soundfile, mixed to mono and resampled with soxr's streaming resampler
+    (the same HQ quality as `read_audio`, continuous across blocks), so concatenating the blocks
+    gives what `read_audio` gives. The file is checked before the first block (AudioError, one line,
+    like `read_audio`); a block with NaN or infinite samples raises AudioError when reached.
+    """
+    p = Path(path)
+    if not block_s > 0:
+        raise ValueError(f"block_s must be positive, got {block_s}")
+    info = _checked_info(p)
+    rate = info.rate
+    frames_per_block = max(1, int(round(block_s * rate)))
+    stream = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32", quality=RESAMPLE_QUALITY) \
+        if rate != SAMPLE_RATE else None
+    try:
+        handle = sf.SoundFile(str(p))
+    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as err:
+        raise _sf_error(p, err) from err
+    got = 0
+    with handle:
+        while True:
+            try:
+                data = handle.read(frames_per_block, dtype="float32", always_2d=True)
+            except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as err:
+                raise _sf_error(p, err) from err
+            if data.shape[0] == 0:
+                break
+            got += data.shape[0]
+            mono = to_mono(data)
+            if not np.all(np.isfinite(mono)):
+                raise AudioError(f"{p}: holds NaN or infinite samples (a broken float WAV): export it as 16-bit PCM")
+            out = stream.resample_chunk(mono) if stream is not None else mono
+            if out.size:
+                yield np.ascontiguousarray(out, dtype=np.float32)
+    if got == 0:
+        raise AudioError(f"{p}: {info.format} header but no samples (0 s of audio): record it again")
+    if stream is not None:
+        tail = stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+        if tail.size:
+            yield np.ascontiguousarray(tail, dtype=np.float32)
 
 
 def to_pcm16(samples: np.ndarray) -> bytes:
@@ -301,6 +357,18 @@ def frames(samples: np.ndarray, frame_ms: int = 30, rate: int = SAMPLE_RATE) -> 
         yield frame
 
 
+def _output_error(path: Path, err: OSError, what: str) -> OutputError:
+    """One line for a recording that cannot be written: what, why, and the fix."""
+    reason = _one_line(err.strerror or err)
+    if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        fix = "disk full: free some space, or give --out a folder on another disk"
+    elif err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = f"{reason}: give --out a folder you can write"
+    else:
+        fix = f"{reason}: check the folder exists and is writable, or give --out another folder"
+    return OutputError(f"{path}: cannot {what} ({fix})")
+
+
 def _wav_header(rate: int, n_samples: int) -> bytes:
     """Canonical 44-byte header of a mono 16-bit PCM WAV holding n_samples."""
     data_bytes = n_samples * 2
@@ -331,14 +399,15 @@ class WavAppender:
         self.rate = rate
         self._samples = 0
         try:
-            self._fh: BinaryIO | None = self.path.open("wb")
-            self._fh.write(_wav_header(rate, 0))
+            self._fh: Any = self.path.open("wb", buffering=0)  # unbuffered: a failed write fails here
+        except OSError as err:
+            raise _output_error(self.path, err, "create the recording") from err
+        try:
+            self._write_all(_wav_header(rate, 0))
             self._sync()
         except OSError as err:
-            raise AudioError(
-                f"{self.path}: cannot create recording ({_one_line(err.strerror or err)}): "
-                "check the folder exists and is writable"
-            ) from err
+            self.close()
+            raise _output_error(self.path, err, "write the recording") from err
 
     @property
     def frames(self) -> int:
@@ -356,7 +425,12 @@ class WavAppender:
         return self._fh is None
 
     def append(self, samples: np.ndarray) -> None:
-        """Write samples (float in [-1, 1]) and make the header match; durable on return."""
+        """Write samples (float in [-1, 1]) and make the header match; durable on return.
+
+        On a write error (disk full) the part of this block that got written is cut off again, so
+        the header matches the data: the WAV keeps everything up to the last good append, and the
+        error is an OutputError with the fix.
+        """
         if self._fh is None:
             raise ValueError(f"{self.path}: recording already closed")
         data = np.asarray(samples, dtype=np.float32).reshape(-1)
@@ -364,20 +438,44 @@ class WavAppender:
             return
         if (self._samples + data.size) * 2 + 36 > 0xFFFFFFFF:
             raise AudioError(f"{self.path}: recording reached the 4 GB WAV limit: start a new file")
+        good = self._samples
         try:
-            self._fh.seek(0, os.SEEK_END)
-            self._fh.write(to_pcm16(data))
-            self._samples += data.size
-            data_bytes = self._samples * 2
-            self._fh.seek(4)
-            self._fh.write(struct.pack("<I", 36 + data_bytes))
-            self._fh.seek(40)
-            self._fh.write(struct.pack("<I", data_bytes))
+            self._fh.seek(WAV_HEADER_BYTES + good * 2)
+            self._write_all(to_pcm16(data))
+            self._write_sizes(good + data.size)
             self._sync()
+            self._samples = good + data.size
         except OSError as err:
-            raise AudioError(
-                f"{self.path}: cannot write recording ({_one_line(err.strerror or err)}): check free disk space"
-            ) from err
+            self._restore(good)
+            raise _output_error(self.path, err, "write the recording") from err
+
+    def _write_all(self, payload: bytes) -> None:
+        assert self._fh is not None
+        view = memoryview(payload)
+        while view:
+            written = self._fh.write(view)
+            if not written:
+                raise OSError(errno.EIO, "short write")
+            view = view[written:]
+
+    def _write_sizes(self, n_samples: int) -> None:
+        assert self._fh is not None
+        data_bytes = n_samples * 2
+        self._fh.seek(4)
+        self._write_all(struct.pack("<I", 36 + data_bytes))
+        self._fh.seek(40)
+        self._write_all(struct.pack("<I", data_bytes))
+
+    def _restore(self, n_samples: int) -> None:
+        """After a failed append: data and header back to `n_samples` (best effort)."""
+        if self._fh is None:
+            return
+        try:
+            self._fh.truncate(WAV_HEADER_BYTES + n_samples * 2)
+            self._write_sizes(n_samples)
+            self._sync()
+        except OSError:
+            pass
 
     def _sync(self) -> None:
         assert self._fh is not None

@@ -1,7 +1,7 @@
 """The `voicebot` command: the only place that prints for people.
 
 Exit codes: 0 ok · 1 failure · 2 usage · 3 audio file · 4 audio device · 5 model · 6 script book ·
-7 text-to-speech · 130 interrupted · 143 terminated.
+7 text-to-speech · 8 output (call record, --out) · 130 interrupted · 143 terminated.
 """
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ commands, from the book to a whole call:
   progress             a trainee's mastery per category
 
 exit codes: 0 ok, 1 failure, 2 usage, 3 audio file, 4 audio device, 5 model,
-            6 script book, 7 text-to-speech, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)
+            6 script book, 7 text-to-speech, 8 output (call record, --out), 130 interrupted (Ctrl-C),
+            143 terminated (SIGTERM)
 """
 
 
@@ -79,36 +80,68 @@ def cmd_kb_list(args: argparse.Namespace, out: Out) -> int:
     if args.json:
         print(json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=1))
         return 0
-    if out.tty:
+
+    def said(e: Any) -> str:
+        """What the bot says first, placeholders filled ({号码} → the number in settings.yaml)."""
+        if e.answer:
+            return book.fill(e.answer[0])
+        return book.fill(e.ask) if e.ask else ""
+
+    if sys.stdout.isatty():   # a table for people (NO_COLOR only takes the colour away)
+        from rich import box
         from rich.table import Table
-        table = Table("id", "category", "source", "customer", "answer", "action")
+        from rich.cells import cell_len
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        width = lambda values, least: max([least] + [cell_len(v) for v in values])  # noqa: E731
+        table.add_column("id", no_wrap=True, min_width=width([e.id for e in entries], 2))
+        table.add_column("category", no_wrap=True, min_width=width([e.category for e in entries], 8))
+        table.add_column("customer says", overflow="ellipsis", no_wrap=True, max_width=24)
+        table.add_column("bot answers", overflow="ellipsis", no_wrap=True, max_width=44)
+        table.add_column("then", no_wrap=True, min_width=width([e.action for e in entries], 4))
         for e in entries:
-            table.add_row(e.id, e.category, e.source, e.customer[0] if e.customer else "",
-                          (book.fill(e.answer[0]) if e.answer else e.ask or "")[:40], e.action)
+            table.add_row(e.id, e.category, e.customer[0] if e.customer else "", said(e), e.action)
         out.console.print(table)
-    else:
+        out.console.print(f"{len(entries)} entries; `voicebot kb list --json` gives every field")
+    else:                      # a pipe: one tab-separated line per entry, for scripts
         for e in entries:
-            answer = book.fill(e.answer[0]) if e.answer else (e.ask or "")
-            print(f"{e.id}\t{e.category}\t{e.source}\t{e.customer[0] if e.customer else ''}\t{answer}\t{e.action}")
+            print(f"{e.id}\t{e.category}\t{e.source}\t{e.customer[0] if e.customer else ''}\t{said(e)}\t{e.action}")
     return 0
 
 
 def cmd_kb_init(args: argparse.Namespace, out: Out) -> int:
     from .kb import default_kb_dir
     source = default_kb_dir()
+    from .errors import OutputError
     dest = Path(args.dir)
+    if dest.exists() and not dest.is_dir():
+        raise OutputError(f"{dest} is a file, not a folder: choose a new folder for your copy of the book")
     if dest.exists() and any(dest.iterdir()):
         raise VoicebotError(f"{dest} is not empty: choose a new folder for your copy of the book")
-    shutil.copytree(source, dest, dirs_exist_ok=True)
+    try:
+        shutil.copytree(source, dest, dirs_exist_ok=True)
+    except (OSError, shutil.Error) as err:
+        reason = getattr(err, "strerror", None) or str(err).splitlines()[0][:160]
+        raise OutputError(f"cannot copy the book to {dest} ({reason}): choose a folder you can write") from err
     out.print(f"copied the book from {source} to {dest}; use it with --kb {dest} or VOICEBOT_KB={dest}")
     return 0
 
 
 # ---------------------------------------------------------------- match
 
+def warn_book_problems(book: Any, out: Out, show: int = 3) -> None:
+    """For commands other than `kb check`: the book's problems as warnings on stderr, never silent."""
+    problems = list(getattr(book, "problems", ()))
+    for problem in problems[:show]:
+        out.error(f"warning: {problem}")
+    if problems:
+        more = f" ({len(problems) - show} more)" if len(problems) > show else ""
+        out.error(f"warning: the book has {len(problems)} problem(s){more}: run `voicebot kb check` and fix them")
+
+
 def cmd_match(args: argparse.Namespace, out: Out) -> int:
-    from .matcher import Matcher
+    from .matcher import MAX_TEXT_CHARS, Matcher
     book = _load_kb(args)
+    warn_book_problems(book, out)
     matcher = Matcher(book)
     lines: list[str] = list(args.text)
     if lines == ["-"]:
@@ -116,6 +149,9 @@ def cmd_match(args: argparse.Namespace, out: Out) -> int:
     if not lines:
         raise VoicebotError("no text to match: give customer lines as arguments, or - to read them from stdin")
     for line in lines:
+        if len(line) > MAX_TEXT_CHARS:
+            out.error(f"warning: a line of {len(line)} characters: only its first {MAX_TEXT_CHARS} are matched "
+                      "(a customer turn is a sentence or two)")
         m = matcher.match(line)
         entry = m.entry
         answer = " ".join(book.fill(a) for a in entry.answer) if entry and entry.answer_mode == "sequence" \
@@ -164,13 +200,36 @@ def _synthesizer(args: argparse.Namespace) -> Any:
                             volume=getattr(args, "volume", None) or 1.0)
 
 
+LONG_FILE_S = 30.0
+"""Files longer than this are transcribed in windows of speech, streamed: memory stays flat."""
+
+
+def _transcribe_file(rec: Any, path: str, duration_s: float) -> Any:
+    """One Transcript for a file: whole when short, else window by window as the file streams."""
+    from .asr.base import Transcript, Word, join_words, mean_conf
+    from .audio import iter_audio_blocks, read_audio
+    from .text import to_simplified
+    if duration_s <= LONG_FILE_S:
+        tr = rec.transcribe(read_audio(path))
+        parts = [(0.0, tr)]
+    else:
+        from .vad import speech_windows
+        parts = [(w.start, rec.transcribe(w.audio)) for w in speech_windows(iter_audio_blocks(path))]
+    words = tuple(Word(to_simplified(w.text), w.start + offset, w.end + offset, w.conf)
+                  for offset, tr in parts for w in tr.words)
+    texts = [to_simplified(tr.text) for _, tr in parts if tr.text]
+    language = next((tr.language for _, tr in parts if tr.language), None)
+    return Transcript(text=join_words(texts), confidence=mean_conf(words), words=words,
+                      start=words[0].start if words else 0.0, end=words[-1].end if words else 0.0,
+                      language=language, language_prob=None, engine=getattr(rec, "name", ""))
+
+
 def cmd_transcribe(args: argparse.Namespace, out: Out) -> int:
-    from .audio import audio_info, read_audio
+    from .audio import audio_info
     rec = _recognizer(args, out)
     for path in args.files:
         info = audio_info(path)
-        samples = read_audio(path)
-        tr = rec.transcribe(samples)
+        tr = _transcribe_file(rec, path, info.duration_s)
         if args.json:
             emit_json({"file": str(path), "text": tr.text, "confidence": round(tr.confidence, 3),
                        "language": tr.language, "engine": tr.engine, "duration_s": round(info.duration_s, 2),
@@ -398,19 +457,23 @@ def cmd_chat(args: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_report(args: argparse.Namespace, out: Out) -> int:
-    from .record import EVENTS_FILE, format_report, open_follow_ups, report
+    from .record import EVENTS_FILE, collect_follow_ups, format_follow_up, format_report, report
+    path = Path(args.call)
     if args.follow_ups:
-        rows = open_follow_ups(args.call)
+        if not path.is_dir():
+            raise VoicebotError(f"{path}: no such folder: give the folder that holds the calls, e.g. calls/")
+        found = collect_follow_ups(path)
+        for warning in found.warnings:
+            out.error(f"warning: {warning}")
         if args.json:
-            emit_json(rows)
+            emit_json(found.rows)
         else:
-            for r in rows:
-                out.print(f"{r['call']}  {r['t']:>6.1f}s  {r['kind']:<16} {r['text']}")
-            if not rows:
+            for r in found.rows:
+                out.print(format_follow_up(r))
+            if not found.rows:
                 out.print("no follow-ups")
         return 0
-    path = Path(args.call)
-    if not (path / EVENTS_FILE).exists():
+    if not (path / EVENTS_FILE).exists() and not (path.is_file() and path.suffix == ".jsonl"):
         raise VoicebotError(f"no call record in {path} (expected {EVENTS_FILE}): give a folder under calls/")
     rep = report(path)
     if args.json:
@@ -493,18 +556,23 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
 
 # ---------------------------------------------------------------- parser
 
+KB_HELP = "script book folder (default: $VOICEBOT_KB, ./scripts_kb, or the shipped book)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voicebot", description="Offline Mandarin voice-bot for rehearsing 10086 outbound calls "
         "against the book of standard answers (口径).", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kb", metavar="DIR", default=None,
-                        help="script book folder (default: $VOICEBOT_KB, ./scripts_kb, or the shipped book)")
+    parser.add_argument("--kb", metavar="DIR", default=None, help=KB_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, func: Callable[..., int], help: str, parent: Any = sub) -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
+        # --kb after the subcommand too (`voicebot kb check --kb DIR`); SUPPRESS keeps the value
+        # given before the subcommand when it is not repeated after it.
+        p.add_argument("--kb", metavar="DIR", default=argparse.SUPPRESS, help=KB_HELP)
         return p
 
     kb = sub.add_parser("kb", help="check, list or copy the script book", description="The script book.")

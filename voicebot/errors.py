@@ -41,6 +41,12 @@ class TtsError(VoicebotError):
     exit_code = 7
 
 
+class OutputError(VoicebotError):
+    """An output cannot be written: `--out` names a file, a folder is not writable, the disk is full."""
+
+    exit_code = 8
+
+
 class Terminated(BaseException):
     """SIGTERM arrived: unwinds like KeyboardInterrupt so a call ends with its closing `hangup`."""
 

@@ -8,11 +8,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Iterable, Iterator, TypeVar
 
 from ruamel.yaml import YAML
+try:  # ruamel.yaml >= 0.18.7 records per-document info that `load` sets up
+    from ruamel.yaml.docinfo import DocInfo, version
+except ImportError:  # pragma: no cover - older ruamel.yaml
+    DocInfo = None  # type: ignore[assignment,misc]
 from ruamel.yaml.error import MarkedYAMLError
 
 from . import offer as _offer
@@ -231,14 +236,17 @@ class KnowledgeBase:
         (`tuning_problems` reports them)."""
         known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         values = {k: v for k, v in self.tuning.get(section, {}).items() if k in known}
-        return cls(**values)
+        try:
+            return cls(**values)
+        except (TypeError, ValueError):  # a value the options refuse (`tuning_problems` reports it)
+            return cls()
 
     def tuning_problems(self, sections: dict[str, type]) -> list[Problem]:
         """Unknown sections or keys in tuning.yaml (checked by `kb check`)."""
         path = str(self.directory / "tuning.yaml")
         try:
-            text = (self.directory / "tuning.yaml").read_text(encoding="utf-8").splitlines()
-        except OSError:
+            text = read_book_text(self.directory / "tuning.yaml").splitlines()
+        except BookFileError:
             text = []
 
         def line_of(key: str) -> int:
@@ -256,6 +264,10 @@ class KnowledgeBase:
                 if key not in known:
                     out.append(Problem(path, line_of(key), f"{section}: unknown setting '{key}': use one of "
                                                 f"{', '.join(sorted(known))}"))
+            try:
+                cls(**{k: v for k, v in values.items() if k in known})
+            except (TypeError, ValueError) as err:
+                out.append(Problem(path, line_of(section), f"{section}: {err} (the defaults are used instead)"))
         return out
 
 
@@ -327,6 +339,130 @@ def _strings(value: Any) -> tuple[str, ...] | None:
     return None
 
 
+MAX_FILE_BYTES: Final = 2 * 1024 * 1024
+"""Largest book file read (the shipped book's largest, questions.yaml, is ~42 KB): a bigger one is a mistake."""
+MAX_YAML_NODES: Final = 200_000
+"""Most YAML nodes a file may hold once aliases are expanded: the whole shipped book has ~3 700;
+an alias bomb (a few KB of `&a [*b, *b, …]` levels) would expand to billions."""
+
+
+class BookFileError(Exception):
+    """A book file that cannot be read as text (reported as a Problem, never raised to the user)."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def read_book_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The text of a book file: a regular file, at most `limit` bytes, UTF-8 (BOM accepted).
+
+    Checked with stat before opening and opened non-blocking, so a FIFO or a link to /dev/zero
+    named *.yaml is refused at once instead of hanging or filling memory.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as err:
+        raise BookFileError(f"cannot read ({err.strerror or err})") from err
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a pipe" if stat.S_ISFIFO(st.st_mode) else \
+            "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file"
+        raise BookFileError(f"{kind}, not a text file: replace it with a YAML file (or remove it)")
+    if st.st_size > limit:
+        raise BookFileError(f"file too large ({st.st_size // 1024} KB, the limit is {limit // 1024} KB): "
+                            "a book file is a few KB of text; split it or remove what is not the book")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as err:
+        raise BookFileError(f"cannot read ({err.strerror or err}): check its permissions") from err
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between stat and open
+            raise BookFileError("not a regular file: replace it with a YAML file (or remove it)")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(65536, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except BlockingIOError as err:
+        raise BookFileError("not a regular file (reading would block): replace it with a YAML file") from err
+    except OSError as err:
+        raise BookFileError(f"cannot read ({err.strerror or err})") from err
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise BookFileError(f"file too large (over {limit // 1024} KB): split it or remove what is not the book")
+    return decode_book_bytes(data)
+
+
+def decode_book_bytes(data: bytes) -> str:
+    """UTF-8 text (a UTF-8 BOM is dropped); any other encoding is a BookFileError saying which."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BookFileError("saved as UTF-16 (Unicode): save it as UTF-8 (in Notepad: Save As → Encoding: UTF-8)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        try:
+            data.decode("gbk")
+            guess = "saved as GBK/ANSI? save it as UTF-8"
+        except UnicodeDecodeError:
+            guess = "save it as UTF-8"
+        raise BookFileError(f"not UTF-8 text (byte {err.start}, line {line}): {guess} "
+                            "(in Notepad: Save As → Encoding: UTF-8)", line) from None
+
+
+def _check_expansion(root: Any, limit: int = MAX_YAML_NODES) -> None:
+    """Refuse a composed YAML document whose aliases expand beyond `limit` nodes, or loop.
+
+    Aliases share nodes in the composed graph, so this counts, in linear time, the nodes a
+    consumer walking the data would visit.
+    """
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            visiting.discard(key)
+            total = 1
+            for child in _children(node):
+                total += sizes[id(child)]
+            if total > limit:
+                raise BookFileError(f"YAML aliases expand to more than {limit} values (an alias bomb?): "
+                                    "write the lines out instead of nesting `*` references")
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in visiting:
+            raise BookFileError("YAML alias refers to itself (a loop): write the lines out instead", 
+                                getattr(getattr(node, "start_mark", None), "line", -1) + 1)
+        visiting.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) not in sizes:
+                stack.append((child, False))
+
+
+def _children(node: Any) -> list[Any]:
+    value = getattr(node, "value", None)
+    if not isinstance(value, list):
+        return []
+    out = []
+    for item in value:
+        if isinstance(item, tuple):
+            out.extend(item)
+        else:
+            out.append(item)
+    return out
+
+
 class _Loader:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -338,26 +474,56 @@ class _Loader:
         self.problems.append(Problem(file, line, message))
 
     def read(self, path: Path) -> Any:
+        """A book file's YAML, or None with a Problem: never blocks, never explodes.
+
+        Only regular files up to MAX_FILE_BYTES, UTF-8 (a BOM is accepted), at most MAX_YAML_NODES
+        nodes once aliases are expanded (an alias bomb is refused before it is built).
+        """
         name = str(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            self.problem(name, 0, "not UTF-8 text: save the file as UTF-8")
-            return None
-        except OSError as err:
-            self.problem(name, 0, f"cannot read ({err.strerror})")
+            text = read_book_text(path)
+        except BookFileError as err:
+            self.problem(name, err.line, str(err))
             return None
         try:
-            return self.yaml.load(text)
+            return self._load_bounded(text)
+        except BookFileError as err:
+            self.problem(name, err.line, str(err))
+            return None
         except MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
             line = mark.line + 1 if mark else 0
             what = (err.problem or err.context or "syntax error").strip()
             self.problem(name, line, f"YAML syntax error: {what} (check indentation and quotes)")
             return None
-        except Exception as err:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
-            self.problem(name, 0, f"YAML error: {str(err).splitlines()[0]}")
+        except RecursionError:
+            self.problem(name, 0, "YAML nested too deeply: flatten the file")
             return None
+        except Exception as err:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            self.problem(name, 0, f"YAML error: {first}")
+            return None
+
+    def _load_bounded(self, text: str) -> Any:
+        """`YAML.load`, with the composed document's alias expansion checked before constructing it."""
+        yaml = self.yaml
+        if DocInfo is not None and hasattr(yaml, "doc_infos"):
+            yaml.doc_infos.append(DocInfo(requested_version=version(yaml.version)))
+        yaml.tags = {}
+        constructor, parser = yaml.get_constructor_parser(text)
+        try:
+            node = constructor.composer.get_single_node()
+            if node is None:
+                return None
+            _check_expansion(node)
+            return constructor.construct_document(node)
+        finally:
+            parser.dispose()
+            for comp in ("reader", "scanner"):
+                try:
+                    getattr(getattr(yaml, "_" + comp), f"reset_{comp}")()
+                except AttributeError:
+                    pass
 
     def check_text(self, file: str, line: int, text: str, where: str) -> None:
         for name in placeholders(text):

@@ -23,15 +23,25 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from .kb import Entry, KnowledgeBase
-from .text import normalize, pinyin_key, pinyin_syllables
+from .text import as_text, normalize, pinyin_key, pinyin_syllables
 
 RANK_LIMIT: Final = 12
 """Candidates `match` looks at: the best, the no-match class and a runner-up with a different answer."""
 OUT_OF_SCOPE: Final = "__out_of_scope__"
 """Id of the no-match class built from scripts_kb/out_of_scope.yaml."""
 
+MAX_TEXT_CHARS: Final = 500
+"""Longest customer line matched: a spoken turn is at most a few dozen characters (whisper hears 30 s
+at once, ~180 characters); the rest of a longer line is ignored (`voicebot match` warns), so a pasted
+1 MB line costs milliseconds, not a minute."""
+
 TOP_K: Final = 40
 """Phrasings rescored with partial_ratio (the expensive scorer) after the cheap ratio pass."""
+
+
+def clip(text: str) -> str:
+    """The part of a line the matcher looks at (the first MAX_TEXT_CHARS characters)."""
+    return (text if isinstance(text, str) else as_text(text))[:MAX_TEXT_CHARS]
 
 
 @dataclass(frozen=True)
@@ -177,12 +187,16 @@ class Matcher:
             out_of_scope = entries.out_of_scope if isinstance(entries, KnowledgeBase) else ()
         self.entries: list[Entry] = list(entries)
         self._by_id = {e.id: e for e in self.entries}
-        self._index = {e.id: i for i, e in enumerate(self.entries)}
-        # Document i < len(entries) is entry i; the last one (if any examples) is the no-match class.
-        docs = [list(e.customer) for e in self.entries]
-        self._ids = [e.id for e in self.entries]
-        if out_of_scope:
-            docs.append(list(out_of_scope))
+        # Only entries with at least one usable phrasing are documents (`kb check` reports the others:
+        # a line that normalises to nothing, or no `customer` at all); the matcher never picks them.
+        usable = [e for e in self.entries if any(normalize(clip(p)) for p in e.customer)]
+        self._index = {e.id: i for i, e in enumerate(usable)}
+        # Document i < len(usable) is usable entry i; the last one (if any examples) is the no-match class.
+        docs = [[clip(p) for p in e.customer] for e in usable]
+        self._ids = [e.id for e in usable]
+        oos = [clip(p) for p in (out_of_scope or ()) if normalize(clip(p))]
+        if oos:
+            docs.append(oos)
             self._ids.append(OUT_OF_SCOPE)
         phrases: list[str] = []
         owners: list[int] = []
@@ -200,11 +214,11 @@ class Matcher:
         self._key_lens = np.asarray([len(k) for k in self._keys], dtype=np.float64)
         self._tfidf = _TfIdf(docs)
         # Small talk has no common vocabulary: compare it phrase by phrase, not with its centroid.
-        self._oos_index = self._tfidf.phrase_index(list(out_of_scope)) if out_of_scope else None
+        self._oos_index = self._tfidf.phrase_index(oos) if oos else None
         # Entries whose answers are identical are one answer asked twice in the book: no margin between them.
         answer_group: dict[tuple[str, ...], int] = {}
-        groups = [answer_group.setdefault(e.answer or (e.id,), i) for i, e in enumerate(self.entries)]
-        self._group = np.asarray(groups + [-1] * (len(docs) - len(self.entries)), dtype=np.int64)
+        groups = [answer_group.setdefault(e.answer or (e.id,), i) for i, e in enumerate(usable)]
+        self._group = np.asarray(groups + [-1] * (len(docs) - len(usable)), dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -212,6 +226,7 @@ class Matcher:
     def phrase_scores(self, text: str) -> np.ndarray:
         """Fuzzy score of `text` against every indexed phrasing (0–100)."""
         opts = self.options
+        text = clip(text)
         query = normalize(text)
         qkey = pinyin_key(text)
         if not query or not self._phrases:
@@ -235,6 +250,7 @@ class Matcher:
 
     def doc_scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Blended score per document (entries, then the no-match class) and the phrasing scores."""
+        text = clip(text)
         scores = self.phrase_scores(text)
         fuzzy = np.maximum.reduceat(scores, self._starts) if len(scores) else np.zeros(len(self._ids))
         w = self.options.fuzzy_weight
@@ -253,6 +269,7 @@ class Matcher:
 
     def rank(self, text: str, limit: int | None = None) -> list[Candidate]:
         """Documents (entries and the no-match class), best first; all of them unless `limit`."""
+        text = clip(text)
         if not normalize(text) or not self._phrases:
             return []
         blended, scores = self.doc_scores(text)
@@ -268,10 +285,10 @@ class Matcher:
 
         `among` restricts the choice to some entry ids (used by drill and tests).
         """
-        norm = normalize(text)
+        norm = normalize(clip(text))
         if not norm:
             return Match(text, norm, None, 0.0, None, None, (), "empty")
-        ranked = self.rank(text, limit=None if among is not None else RANK_LIMIT)
+        ranked = self.rank(clip(text), limit=None if among is not None else RANK_LIMIT)
         if among is not None:
             allowed = set(among)
             ranked = [c for c in ranked if c.entry_id in allowed]
@@ -295,9 +312,11 @@ class Matcher:
 
     def similarity(self, text: str, phrases: Iterable[str]) -> float:
         """Best score of `text` against a few phrases (branch replies, drill key points)."""
+        text = clip(text)
         query, qkey = normalize(text), pinyin_key(text)
         best = 0.0
         for phrase in phrases:
+            phrase = clip(phrase)
             pn, pk = normalize(phrase), pinyin_key(phrase)
             if not pn or not query:
                 continue

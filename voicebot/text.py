@@ -64,9 +64,24 @@ def numerals_to_digits(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=4096)
+def as_text(value: object) -> str:
+    """A line from whatever a hand-edited book holds: text as is, a number as its digits, anything
+    else (None, true, a list, a mapping) as no text. `kb check` reports such values; this keeps a
+    call from crashing on them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
 def normalize(text: str) -> str:
     """Comparable form: NFKC width, lower case, simplified, digits, no spaces, punctuation or fillers."""
+    return _normalize(text if isinstance(text, str) else as_text(text))
+
+
+@lru_cache(maxsize=4096)
+def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = to_simplified(text)
     text = numerals_to_digits(text)
@@ -91,8 +106,14 @@ def _fold(syllable: str) -> str:
 
 def pinyin_syllables(text: str, fold: bool = True) -> list[str]:
     """Toneless pinyin of normalised text, one item per character (digits and letters as themselves)."""
+    return list(_pinyin_syllables(text if isinstance(text, str) else as_text(text), bool(fold)))
+
+
+@lru_cache(maxsize=8192)
+def _pinyin_syllables(text: str, fold: bool) -> tuple[str, ...]:
+    # Cached: every Matcher (one per call, per drill, per `match`) converts the whole book again.
     syllables = lazy_pinyin(normalize(text), errors=lambda s: list(s))
-    return [_fold(s) for s in syllables] if fold else syllables
+    return tuple(_fold(s) for s in syllables) if fold else tuple(syllables)
 
 
 _SYLLABLE_CODES: dict[str, str] = {}

@@ -13,6 +13,7 @@ gives the same events on every run and on every machine.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -424,3 +425,58 @@ def segments(samples: np.ndarray, options: VadOptions | None = None) -> list[Seg
         if isinstance(e, SpeechEnded)
     ]
 
+
+
+WINDOW_S: Final = 28.0
+"""Longest stretch of a recording `speech_windows` hands over at once: whisper hears 30 s at a time."""
+
+
+@dataclass(frozen=True, eq=False)
+class SpeechWindow:
+    """Up to `WINDOW_S` of a long recording around its speech, for one recogniser call."""
+
+    start: float
+    """Seconds into the recording where `audio` begins (add it to word times)."""
+    audio: np.ndarray = field(repr=False)
+    """16 kHz mono float32: the utterances at their places, the silence between them zeroed."""
+
+
+def speech_windows(blocks: Iterable[np.ndarray], options: VadOptions | None = None,
+                   max_s: float = WINDOW_S) -> Iterator[SpeechWindow]:
+    """Cut a long recording, given as blocks (`audio.iter_audio_blocks`), into windows of speech.
+
+    Consecutive utterances are grouped while they fit in `max_s`; stretches with no speech are
+    dropped. Memory holds one window and the detector's few seconds of history, whatever the
+    recording's length.
+    """
+    opts = options or VadOptions()
+    det = SpeechDetector(opts)
+    pre_roll_s = det._pre_roll * det._frame / SAMPLE_RATE
+    pending: list[tuple[float, np.ndarray]] = []
+
+    def window() -> SpeechWindow:
+        first = pending[0][0]
+        end = max(s + a.size / SAMPLE_RATE for s, a in pending)
+        audio = np.zeros(int(round((end - first) * SAMPLE_RATE)) + 1, dtype=np.float32)
+        for s, a in pending:
+            at = int(round((s - first) * SAMPLE_RATE))
+            piece = a[: max(0, audio.size - at)]
+            audio[at : at + piece.size] = piece
+        pending.clear()
+        return SpeechWindow(first, audio)
+
+    def take(events: list[VadEvent]) -> Iterator[SpeechWindow]:
+        for ev in events:
+            if not isinstance(ev, SpeechEnded) or ev.audio.size == 0:
+                continue
+            start = max(0.0, ev.start - pre_roll_s)
+            end = start + ev.audio.size / SAMPLE_RATE
+            if pending and end - pending[0][0] > max_s:
+                yield window()
+            pending.append((start, ev.audio))
+
+    for block in blocks:
+        yield from take(det.push(block))
+    yield from take(det.flush())
+    if pending:
+        yield window()
