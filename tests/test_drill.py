@@ -119,10 +119,11 @@ def test_sending_a_complaint_to_10086_is_flagged(book, matcher) -> None:
                                          "我工号是8086，您要投诉的话可以拨打10086投诉。")
     # 特殊问题1(5): the customer complains, so sending them to the front desk is the same fault.
     assert "complaint_to_10086" in rules(book, matcher, "sp_complaint", "您先别生气，您可以找前台反映一下。")
-    # Where the book itself sends the customer to 10086 (signal problems, store complaints) it is no fault.
+    # Where the book itself sends the customer to 10086 (a signal problem is not a complaint) it is no fault.
     assert "complaint_to_10086" not in rules(book, matcher, "q17_signal", "很抱歉，建议您本机拨打10086咨询。")
-    assert "complaint_to_10086" not in rules(book, matcher, "q27_store_complaint",
-                                             "很抱歉，我们是外呼坐席，您挂机后直接拨打10086让前台同事帮您受理好吗")
+    # A store complaint is a complaint: the later rule under 问题28 (禁止引导拨打10086投诉) applies to it too.
+    assert "complaint_to_10086" in rules(book, matcher, "q27_store_complaint",
+                                         "很抱歉，我们是外呼坐席，您挂机后直接拨打10086让前台同事帮您受理好吗")
 
 
 def test_promising_a_reply_is_flagged_where_the_book_forbids_it(book, matcher) -> None:
@@ -170,7 +171,7 @@ def test_no_apology_first_is_flagged(book, matcher) -> None:
 
 
 def test_each_broken_rule_costs_about_a_tier(book, matcher) -> None:
-    good = "很抱歉，我们是外呼坐席，没有权利直接受理，您挂机后拨打10086让前台同事帮您受理，您的意见我记录下来向相关部门反馈"
+    good = "我可以把您的宝贵意见记录下来，向相关部门反馈，您再注意观察，好吧"
     promise = good + "，有结果了给您回复"
     clean = score(book, matcher, "q27_store_complaint", good)
     broken = score(book, matcher, "q27_store_complaint", promise)
