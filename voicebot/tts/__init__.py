@@ -71,7 +71,7 @@ def load_synthesizer(rate: int | None = None, cache: bool = True, voice: str | N
     Raises `voicebot.errors.TtsError` (one line, with the fix) when no engine or voice exists,
     or when Kokoro was asked for by name and is not installed.
     """
-    from voicebot.tts.kokoro import DEFAULT_VOICE, KokoroSynthesizer, resolve_voice
+    from voicebot.tts.kokoro import DEFAULT_VOICE, MAX_SPEED, MIN_SPEED, KokoroSynthesizer, resolve_voice
     settings = settings or {}
     choice = (engine or os.environ.get(ENV_ENGINE) or "auto").strip().lower()
     if choice not in ENGINES:
@@ -85,9 +85,12 @@ def load_synthesizer(rate: int | None = None, cache: bool = True, voice: str | N
                        "(or zf_xiaoyi, zm_yunxi, zf_xiaobei)")
     synth: Synthesizer
     if choice in ("auto", "kokoro"):
+        speed = _speed(rate, settings)  # a wrong setting is an error, not a reason to fall back
+        if not MIN_SPEED <= speed <= MAX_SPEED:
+            raise TtsError(f"speed {speed:g} ({SETTING_SPEED} or --rate) is out of range: use "
+                           f"{MIN_SPEED:g} (slow) to {MAX_SPEED:g} (fast); 1.0 is natural")
         try:
-            synth = KokoroSynthesizer(kokoro_voice or DEFAULT_VOICE, speed=_speed(rate, settings),
-                                      volume=volume)
+            synth = KokoroSynthesizer(kokoro_voice or DEFAULT_VOICE, speed=speed, volume=volume)
         except TtsError as err:
             if choice == "kokoro":
                 raise

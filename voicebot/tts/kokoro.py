@@ -49,6 +49,8 @@ VOICE_WORDS: Final = {
 THREADS: Final = 2
 """onnxruntime intra-op threads: this machine (and CI) has 2 cores. RTF ≈ 0.3 on 2 idle cores,
 ≈ 0.43 on one."""
+MIN_SPEED: Final = 0.5
+MAX_SPEED: Final = 2.0
 MAX_IDS: Final = 500
 """Kokoro takes at most 510 phoneme ids (the style table has 510 rows); clauses stay far below."""
 MIN_CLAUSE: Final = 4
@@ -202,8 +204,9 @@ class KokoroSynthesizer:
         if resolved is None:
             raise TtsError(f"{voice!r} is not a Kokoro voice: use 女 or 男, or one of "
                            f"{', '.join(assets.VOICE_SHA256)}")
-        if not 0.5 <= float(speed) <= 2.0:
-            raise TtsError(f"speed {speed} is out of range: use 0.5 (slow) to 2.0 (fast), 1.0 is natural")
+        if not MIN_SPEED <= float(speed) <= MAX_SPEED:
+            raise TtsError(f"speed {speed:g} is out of range: use {MIN_SPEED:g} (slow) to "
+                           f"{MAX_SPEED:g} (fast); 1.0 is natural")
         root = Path(assets_dir) if assets_dir is not None else None
         reason = assets.missing(resolved, root)
         if reason is not None:
