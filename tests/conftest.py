@@ -1,10 +1,16 @@
 """Shared fixtures: the book, real engines loaded once per session, and the customer WAVs."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+
+# The suite's bot speaks with espeak-ng through pyttsx3: fast, and what the call tests were written
+# against. The Kokoro voice has its own tests (test_tts_kokoro.py); VOICEBOT_TTS=kokoro (or auto)
+# runs the whole suite with it.
+os.environ.setdefault("VOICEBOT_TTS", "pyttsx3")
 
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER = ROOT / "tests" / "data" / "customer"

@@ -37,6 +37,12 @@ def syllables(text: str) -> list[str]:
     return lazy_pinyin(re.sub(r"[^\u4e00-\u9fff]", "", spoken))
 
 
+@pytest.fixture(autouse=True)
+def default_engine(monkeypatch) -> None:
+    """These tests are about the default choice: conftest sets the suite's engine to pyttsx3."""
+    monkeypatch.delenv(tts.ENV_ENGINE, raising=False)
+
+
 @pytest.fixture(scope="module")
 def kokoro() -> KokoroSynthesizer:
     return KokoroSynthesizer()

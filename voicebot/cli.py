@@ -589,15 +589,22 @@ def cmd_voice_warm(args: argparse.Namespace, out: Out) -> int:
     start = time.monotonic()
     chars = sum(len(text) for text, _ in todo)
     if out.tty and todo:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-        columns = (TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   TextColumn("{task.description}"))
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+        columns = (TextColumn("rendering"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} characters"),
+                   TimeRemainingColumn(), TextColumn("{task.description}"))
         with Progress(*columns, console=out.console) as bar:
             task = bar.add_task("", total=chars)
             synth.warm(todo, on_line=lambda text, _: bar.update(task, advance=len(text),
                                                                    description=text[:16]))
     else:
-        synth.warm(todo)
+        done = 0
+
+        def each(text: str, fresh: bool) -> None:
+            nonlocal done
+            done += 1
+            if done % 10 == 0 or done == len(todo):
+                out.print(f"rendered {done}/{len(todo)}", style="dim")
+        synth.warm(todo, on_line=each)
     spent = time.monotonic() - start
     out.print(f"rendered {len(todo)} lines ({chars} characters) in {spent:.0f} s; "
               f"{len(lines)} lines ready")
