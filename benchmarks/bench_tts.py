@@ -62,7 +62,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(engine: str, n: int, voice: str | None) -> dict:
+def measure(engine: str, n: int, voice: str | None, group: int | None = None) -> dict:
     """One engine in this process: render, time, then transcribe back."""
     import re
 
@@ -75,6 +75,8 @@ def measure(engine: str, n: int, voice: str | None) -> dict:
     synth = load_synthesizer(engine=engine, cache=False, voice=voice)
     if hasattr(synth, "load"):
         synth.load()
+        if group is not None:
+            synth.group_ids = group
     load_s = time.perf_counter() - started
     rows = []
     for line in lines:
@@ -124,10 +126,11 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=40)
     parser.add_argument("--engines", default="kokoro,pyttsx3")
     parser.add_argument("--voice", help="Kokoro voice for the kokoro engine (女/男/zf_xiaoyi …)")
+    parser.add_argument("--group", type=int, help="Kokoro: join clauses after the first up to N phoneme ids")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.lines, args.voice), ensure_ascii=False))
+        print(json.dumps(measure(args.child, args.lines, args.voice, args.group), ensure_ascii=False))
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -137,6 +140,8 @@ def main() -> int:
         cmd = [sys.executable, __file__, "--child", engine, "--lines", str(args.lines)]
         if args.voice and engine == "kokoro":
             cmd += ["--voice", args.voice]
+        if args.group is not None and engine == "kokoro":
+            cmd += ["--group", str(args.group)]
         load_before = os.getloadavg()[0]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode:

@@ -49,6 +49,10 @@ VOICE_WORDS: Final = {
 THREADS: Final = 2
 """onnxruntime intra-op threads: this machine (and CI) has 2 cores. RTF ≈ 0.3 on 2 idle cores,
 ≈ 0.43 on one."""
+GROUP_IDS: Final = 0
+"""After the first clause, join clauses into one model call up to this many phoneme ids (0: each
+clause alone). Every call renders ~1.4 s of silence that is trimmed away, so fewer calls is less
+work; see benchmarks/bench_tts.py --group."""
 MIN_SPEED: Final = 0.5
 MAX_SPEED: Final = 2.0
 MAX_IDS: Final = 500
@@ -224,6 +228,8 @@ class KokoroSynthesizer:
         self._style_path = assets.voice_path(resolved, root)
         self._runtime: _Runtime | None = None
         self._english: Any = None
+        self.group_ids: int = GROUP_IDS
+        """After the first clause, clauses are rendered together up to this many phoneme ids."""
 
     @property
     def runtime(self) -> _Runtime:
@@ -272,15 +278,15 @@ class KokoroSynthesizer:
         runtime = self.runtime
         style = _style(self._style_path)
         clauses = self.clauses(text)
-        for i, clause in enumerate(clauses):
-            ids = runtime.ids(runtime.phonemes(clause))
+        for last, phonemes, mark in self._groups(runtime, clauses):
+            ids = runtime.ids(phonemes)
             if not ids:
                 continue
             audio = _trim(runtime.infer(ids, style, self.speed))
             if audio.size == 0:
                 continue
-            if i < len(clauses) - 1:
-                pause = PAUSE_S.get(clause[-1], PAUSE_S["，"])
+            if not last:
+                pause = PAUSE_S.get(mark, PAUSE_S["，"])
                 audio = np.concatenate([audio, np.zeros(int(pause * KOKORO_RATE), np.float32)])
             out = soxr.resample(audio, KOKORO_RATE, SAMPLE_RATE).astype(np.float32)
             out *= np.float32(self.volume)
@@ -288,6 +294,22 @@ class KokoroSynthesizer:
             if peak > MAX_PEAK:
                 out *= np.float32(MAX_PEAK / peak)
             yield out
+
+    def _groups(self, runtime: _Runtime, clauses: list[str]) -> Iterator[tuple[bool, str, str]]:
+        """(is the last group, phonemes, closing mark) per model call: the first clause alone
+        (it plays while the rest renders), then clauses joined up to `group_ids` phoneme ids
+        (0: every clause alone)."""
+        pending: list[str] = []
+        mark = ""
+        for i, clause in enumerate(clauses):
+            phonemes = runtime.phonemes(clause)
+            if pending and (i == 1 or len(" ".join(pending + [phonemes])) > self.group_ids):
+                yield False, " ".join(pending), mark
+                pending = []
+            pending.append(phonemes)
+            mark = clause[-1]
+        if pending:
+            yield True, " ".join(pending), mark
 
     def synthesize(self, text: str, language: Language = "zh") -> np.ndarray:
         """The whole line: the chunks of `stream` joined (empty for a symbol-only line)."""
