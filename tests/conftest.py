@@ -5,6 +5,8 @@ Plain helper functions (said, customer_wav, the fake sound card, ...) live in he
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 from ruamel.yaml import YAML
 
@@ -18,6 +20,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("engine") is None:
             item.add_marker(pytest.mark.engine)
+
+# The suite's bot speaks with espeak-ng through pyttsx3: fast, and what the call tests were written
+# against. The Kokoro voice has its own tests (test_tts_kokoro.py); VOICEBOT_TTS=kokoro (or auto)
+# runs the whole suite with it.
+os.environ.setdefault("VOICEBOT_TTS", "pyttsx3")
 
 
 @pytest.fixture(scope="session")

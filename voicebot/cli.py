@@ -27,6 +27,7 @@ commands, from the book to a whole call:
   match TEXT...        which book entry a customer line is, and the standard answer
   transcribe FILE...   what the recogniser hears in audio files
   say TEXT             speak a line (or write it with -o out.wav)
+  voice warm           render every line of the book into the voice cache
   devices              microphones and speakers
   models list|download speech models
   simulate WAV...      a whole call, the customer's side from WAV files
@@ -194,10 +195,21 @@ def _recognizer(args: argparse.Namespace, out: Out, book: Any = None) -> Any:
     return rec
 
 
-def _synthesizer(args: argparse.Namespace) -> Any:
+def _synthesizer(args: argparse.Namespace, book: Any = None) -> Any:
     from .tts import load_synthesizer
     return load_synthesizer(rate=getattr(args, "rate", None), voice=getattr(args, "voice", None),
-                            volume=getattr(args, "volume", None) or 1.0)
+                            volume=getattr(args, "volume", None) or 1.0,
+                            settings=book.settings if book is not None else _voice_settings(args))
+
+
+def _voice_settings(args: argparse.Namespace) -> dict[str, str]:
+    """The book's voice choice (声音, 语速) for commands that do not load the book otherwise."""
+    from .tts import SETTING_SPEED, SETTING_VOICE
+    try:
+        settings = _load_kb(args).settings
+    except VoicebotError:
+        return {}
+    return {k: v for k, v in settings.items() if k in (SETTING_VOICE, SETTING_SPEED)}
 
 
 LONG_FILE_S = 30.0
@@ -344,7 +356,7 @@ def cmd_simulate(args: argparse.Namespace, out: Out) -> int:
         read_audio(f)
     book = _load_kb(args)
     rec = _recognizer(args, out, book)
-    synth = _synthesizer(args)
+    synth = _synthesizer(args, book)
     groups = [[f] for f in args.files] if args.each else [list(args.files)]
     for files in groups:
         folder = new_call_dir(args.out)
@@ -366,7 +378,7 @@ def cmd_demo(args: argparse.Namespace, out: Out) -> int:
         raise VoicebotError(f"no demo recordings in {demo_dir}: reinstall voicebot")
     book = _load_kb(args)
     rec = _recognizer(args, out, book)
-    synth = _synthesizer(args)
+    synth = _synthesizer(args, book)
     folder = new_call_dir(args.out)
     out.print(f"demo call: the customer's side is {', '.join(Path(f).name for f in files)}", style="dim")
     speaker = None
@@ -400,7 +412,7 @@ def cmd_call(args: argparse.Namespace, out: Out) -> int:
                           "(WAV files as the customer) or `voicebot chat` (typed)")
     book = _load_kb(args)
     rec = _recognizer(args, out, book)
-    synth = _synthesizer(args)
+    synth = _synthesizer(args, book)
     folder = new_call_dir(args.out)
     speaker = SpeakerSink(args.device)
     mic = MicSource(args.device)
@@ -493,7 +505,8 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
 
     def voice(p: argparse.ArgumentParser) -> None:
         p.add_argument("--rate", type=int, help="speaking rate of the bot's voice (words per minute)")
-        p.add_argument("--voice", help="a voice id of the speech engine (default: its Mandarin voice)")
+        p.add_argument("--voice", help="女/男 (female/male), a Kokoro voice (zf_xiaoyi, zm_yunxi, zf_xiaobei) "
+                                      "or a pyttsx3 voice id (default: settings.yaml 声音, else 女)")
 
     def call_opts(p: argparse.ArgumentParser) -> None:
         engine(p)
@@ -594,7 +607,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [_register_speech, _register_drill]
+# ---------------------------------------------------------------- voice (rendering ahead)
+
+def cmd_voice_warm(args: argparse.Namespace, out: Out) -> int:
+    import time
+    from .tts import book_lines
+    book = _load_kb(args)
+    synth = _synthesizer(args, book)
+    lines = book_lines(book)
+    todo = [item for item in lines if not synth.cached(*item)]
+    out.print(f"{synth.inner.name} voice {synth.voice_id('zh')}: {len(lines)} lines in the book, "
+              f"{len(todo)} to render into {synth.cache_dir}", style="dim")
+    start = time.monotonic()
+    chars = sum(len(text) for text, _ in todo)
+    if out.tty and todo:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+        columns = (TextColumn("rendering"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} characters"),
+                   TimeRemainingColumn(), TextColumn("{task.description}"))
+        with Progress(*columns, console=out.console) as bar:
+            task = bar.add_task("", total=chars)
+            synth.warm(todo, on_line=lambda text, _: bar.update(task, advance=len(text),
+                                                                   description=text[:16]))
+    else:
+        done = 0
+
+        def each(text: str, fresh: bool) -> None:
+            nonlocal done
+            done += 1
+            if done % 10 == 0 or done == len(todo):
+                out.print(f"rendered {done}/{len(todo)}", style="dim")
+        synth.warm(todo, on_line=each)
+    spent = time.monotonic() - start
+    out.print(f"rendered {len(todo)} lines ({chars} characters) in {spent:.0f} s; "
+              f"{len(lines)} lines ready")
+    return 0
+
+
+def _register_voice(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("voice", help="the bot's voice: render the book ahead of calls",
+                       description="The bot's voice.")
+    vsub = p.add_subparsers(dest="voice_command", metavar="ACTION", required=True)
+    q = add("warm", cmd_voice_warm, "render every line the bot can say from the book into the cache", vsub)
+    q.add_argument("--voice", help="女/男, a Kokoro voice or a pyttsx3 voice id (default: settings.yaml 声音)")
+    q.add_argument("--rate", type=int, help="speaking rate (words per minute; Kokoro: 150 = natural)")
+
+
+_EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [
+    _register_speech, _register_drill, _register_voice]
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Final, Iterable
+from typing import Callable, Final, Iterable, Iterator
 
 import numpy as np
 import platformdirs
@@ -59,33 +59,73 @@ class CachedSynthesizer:
         """True when `text` is already rendered."""
         return self.path_for(text, language).is_file()
 
+    def _read(self, path: Path) -> np.ndarray | None:
+        if path.is_file():
+            try:
+                return read_audio(path)
+            except AudioError:
+                path.unlink(missing_ok=True)
+        return None
+
+    def _store(self, path: Path, samples: np.ndarray) -> None:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        write_wav(path, samples, SAMPLE_RATE)
+
+    def stream(self, text: str, language: Language = "zh") -> Iterator[np.ndarray]:
+        """The cached rendering in one chunk; or the engine's chunks as they are rendered (clause
+        by clause where the engine streams), stored once the line is complete. A consumer that
+        stops early (the customer barged in) leaves nothing in the cache."""
+        path = self.path_for(text, language)
+        cached = self._read(path)
+        if cached is not None:
+            self.hits += 1
+            if cached.size:
+                yield cached
+            return
+        inner_stream = getattr(self.inner, "stream", None)
+        chunks: list[np.ndarray] = []
+        if inner_stream is None:
+            samples = self.inner.synthesize(text, language)
+            chunks.append(samples)
+            if samples.size:
+                yield samples
+        else:
+            for chunk in inner_stream(text, language):
+                chunks.append(chunk)
+                yield chunk
+        self.misses += 1
+        samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+        if samples.size:
+            self._store(path, samples)
+
     def synthesize(self, text: str, language: Language = "zh") -> np.ndarray:
         """The cached rendering, or render, store and return it (the stored copy, so a hit
         returns exactly what the miss returned)."""
         path = self.path_for(text, language)
-        if path.is_file():
-            try:
-                samples = read_audio(path)
-                self.hits += 1
-                return samples
-            except AudioError:
-                path.unlink(missing_ok=True)
-        samples = self.inner.synthesize(text, language)
-        self.misses += 1
-        if samples.size == 0:
-            return samples
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        write_wav(path, samples, SAMPLE_RATE)
-        return read_audio(path)
+        cached = self._read(path)
+        if cached is not None:
+            self.hits += 1
+            return cached
+        chunks = list(self.stream(text, language))
+        if not chunks:
+            return np.zeros(0, dtype=np.float32)
+        return self._read(path) if path.is_file() else np.concatenate(chunks)
 
-    def warm(self, lines: Iterable[str], language: Language = "zh") -> int:
-        """Render every line not yet cached (e.g. all the book's answers at start-up);
-        returns how many were rendered."""
+    def warm(self, lines: Iterable[str | tuple[str, Language]], language: Language = "zh",
+             on_line: Callable[[str, bool], None] | None = None) -> int:
+        """Render every line not yet cached (e.g. all the book's answers ahead of a call);
+        returns how many were rendered. Items are lines in `language` or (line, language)
+        pairs; `on_line(line, rendered)` is called after each (for a progress bar)."""
         rendered = 0
-        for line in lines:
-            if not self.cached(line, language):
-                self.synthesize(line, language)
+        for item in lines:
+            text, lang = (item, language) if isinstance(item, str) else item
+            fresh = not self.cached(text, lang)
+            if fresh:
+                for _ in self.stream(text, lang):
+                    pass
                 rendered += 1
+            if on_line is not None:
+                on_line(text, fresh)
         return rendered
 
     def speak(self, text: str, language: Language = "zh", sink: SpeakerSink | None = None) -> None:
