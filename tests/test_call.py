@@ -46,7 +46,8 @@ def test_forty_seconds_of_silence_runs_the_no_response_protocol(tmp_path, capsys
         assert abs(after["t"] - expected) < 0.1, (before, after)
     assert events[-1]["type"] == "hangup" and events[-1]["reason"] == "no_response"
     assert abs(events[-1]["t"] - (spoken[-1]["t"] + spoken[-1]["duration_s"])) < 0.1
-    assert [e["kind"] for e in events if e["type"] == "record"] == ["no_response"]
+    assert [e["kind"] for e in events if e["type"] == "record"] == ["no_response", "offer"]
+    assert [e["fields"] for e in events if e["type"] == "record"][-1] == {"verdict": "undecided"}
     assert not heard_events(events)
 
 
@@ -209,11 +210,11 @@ def test_domestic_ringback_waits_then_greets(book, matcher, whisper, synth, tmp_
 
 @pytest.mark.engine
 @pytest.mark.parametrize("files, entry, branch, last, follow_ups, escalated", [
-    pytest.param(["owner_q.wav", "no_bushi.wav"], "q08_owner", "no", "guided_hangup", set(), False, id="owner_no"),
+    pytest.param(["owner_q.wav", "no_bushi.wav"], "q08_owner", "no", "guided_hangup", {"offer"}, False, id="owner_no"),
     pytest.param(["cancel_q.wav", "yes_shi.wav", "yes_ok.wav", "yes_benji.wav"], "sp_cancel", "yes",
-                 "guided_hangup", {"cancel", "callback"}, False, id="cancel_yes"),
-    pytest.param(["complain_q.wav", "still_angry.wav"], "q28_complain_agent", "phrases", "escalated",
-                 {"complaint", "escalation"}, True, id="complaint_still_angry"),
+                 "guided_hangup", {"cancel", "callback", "offer"}, False, id="cancel_yes"),
+    pytest.param(["complain_q.wav", "still_angry.wav"], "q28_complain_agent", "insist", "escalated",
+                 {"complaint", "escalation", "offer"}, True, id="complaint_still_angry"),
 ])
 def test_exchanges_end_to_end(book, matcher, whisper, synth, tmp_path, files, entry, branch, last, follow_ups,
                               escalated):

@@ -307,7 +307,18 @@ def _policy(args: argparse.Namespace, book: Any) -> Any:
     opts = book.options("policy", PolicyOptions)
     if getattr(args, "timeout", None):
         opts = dataclasses.replace(opts, no_input_timeout_s=args.timeout)
-    return Policy(book, Matcher(book), opts)
+    key = book.fingerprint
+    matcher = _MATCHERS.get(key) if key else None
+    if matcher is None:
+        matcher = Matcher(book)
+        if key:
+            _MATCHERS.clear()  # one book at a time is kept
+            _MATCHERS[key] = matcher
+    return Policy(book, matcher, opts)
+
+
+_MATCHERS: dict[Any, Any] = {}
+"""The matcher of the last book loaded, while its files are unchanged (in-process callers: tests, serve)."""
 
 
 def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, Any]], None]:

@@ -265,6 +265,9 @@ class PolicyOptions:
     """What follows a negation cue takes an entry back when it is this close to the entry's wordings."""
     max_line_chars: int = 500
     """Longer customer lines are cut (a runaway transcript is never one question)."""
+    min_answer_score: float = 24.0
+    """The policy answers a book entry only from this matcher score (the matcher's own threshold is
+    20: between them lie lines that share one word with an entry and nothing else)."""
     clause_min_score: float = 30.0
     """A clause of a longer line counts as a request of its own only when it matches this well."""
     ambiguous_answer_score: float = 40.0
@@ -873,6 +876,8 @@ class Policy:
                     return _Intent("negated", text, entry, strong=True)
                 return _Intent("entry", text, entry, strong=True)
         m = self.matcher.match(text)
+        if m.entry is not None and m.score < self.options.min_answer_score:
+            m = dataclasses.replace(m, entry=None, reason="no_match")  # 你帮我看看这期双色球 ~ 帮我开个亲情号
         if m.entry is None and m.reason == "ambiguous" and m.top and m.score >= self.options.ambiguous_answer_score:
             # Two entries within the margin: answering the closer one beats calling it off-topic.
             m = dataclasses.replace(m, entry=self.book.get(m.top[0].entry_id), reason="closest")
@@ -904,7 +909,10 @@ class Policy:
         """我没说要投诉 / 不用叫领导了 / 我不是要取消: the line names the entry's request to take it back."""
         if not _acts(entry) or native_negation(entry.customer):
             return False
+        own = [p for e, p in self.entry_patterns if e is entry]
         for _, follow in negated_spans(text):
+            if any(p.search(squash(follow)) for p in own):
+                return True
             fm = self.matcher.match(follow)
             if fm.entry is not None and (fm.entry.id == entry.id or _acts(fm.entry)):
                 return True

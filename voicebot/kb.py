@@ -157,6 +157,8 @@ class KnowledgeBase:
     settings: dict[str, str] = field(default_factory=dict)
     replies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Reply kinds (replies.yaml) and their example phrasings."""
+    fingerprint: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    """Folder and file stamps this book was loaded from (its matcher can be reused while they hold)."""
     reply_patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Reply kinds' patterns (replies.yaml `patterns:`), regular expressions over the squashed line."""
     offer: Offer = field(default_factory=Offer)
@@ -683,15 +685,43 @@ class _Loader:
                      file=file, line=line)
 
 
+_LOADED: dict[tuple[Any, ...], KnowledgeBase] = {}
+"""Books already loaded in this process, by folder and the size and time of every file in it."""
+
+
+def _fingerprint(path: Path) -> tuple[Any, ...] | None:
+    try:
+        files = sorted(path.iterdir())
+        return (str(path.resolve()),) + tuple((p.name, st.st_size, st.st_mtime_ns)
+                                              for p in files for st in [p.stat()])
+    except OSError:
+        return None
+
+
 def load(directory: str | os.PathLike[str] | None = None) -> KnowledgeBase:
     """Load the book from a folder; problems are collected in `kb.problems`, never raised.
 
-    Raises KbError only when there is no book at all (missing folder, no entry files).
+    Raises KbError only when there is no book at all (missing folder, no entry files). A folder
+    whose files are unchanged since the last load in this process is not parsed again.
     """
     path = Path(directory) if directory is not None else default_kb_dir()
     if not path.is_dir():
         raise KbError(f"script book folder not found: {path} (give --kb DIR, set {ENV_KB}, "
                       f"or run `voicebot kb init DIR` to copy the shipped book)")
+    key = _fingerprint(path)
+    cached = _LOADED.get(key) if key is not None else None
+    if cached is not None:
+        return dataclasses.replace(cached, directory=path, problems=list(cached.problems))
+    book = _load(path)
+    if key is not None:
+        if len(_LOADED) > 8:
+            _LOADED.clear()
+        _LOADED[key] = book
+        book.fingerprint = key
+    return dataclasses.replace(book, problems=list(book.problems))
+
+
+def _load(path: Path) -> KnowledgeBase:
     loader = _Loader(path)
     kb = KnowledgeBase(directory=path)
     kb.replies, kb.reply_patterns = _load_replies(loader, path / "replies.yaml")

@@ -43,7 +43,7 @@ _CLAUSE_END: Final = re.compile(r"[。！？!?；;，,、\s]+")
 _CONJUNCTION: Final = re.compile(r"(?:还有就是|还有|另外|再问一下|再问问|顺便问一下|顺便问问|顺便问下|顺便问|然后呢|然后)")
 # Negation cues that take back a request (我没说要投诉, 不用叫领导了, 我不是要取消, 我不投诉了).
 NEGATION: Final = re.compile(
-    r"(?:没说要|没说过要|没说|没想要|没想|没打算|不是说要|不是要|不是想|不是说|并不想|并没有要|并没有|并没|"
+    r"(?:谁说要|谁说|没说要|没说过要|没说|没想要|没想|没打算|不是说要|不是要|不是想|不是说|并不想|并没有要|并没有|并没|"
     r"不用|不必|用不着|没必要|不需要|不打算|不想|没要|没有要|没让|没叫|没要求|没有让|不要|别|不|没)")
 
 
@@ -98,12 +98,12 @@ matcher finds nothing better."""
 PATTERN_STRONG: Final = 90.0
 """…and beats the book matcher when the line is short (≤ SHORT chars) or names the offer itself."""
 SHORT: Final = 8
-OFFER_REFERENCE: Final = re.compile(r"这个|这|那个|加油包|流量包|你说的|你们这|活动|业务|套餐|它|该|以后|要是|万一|办了")
+OFFER_REFERENCE: Final = re.compile(r"这个|这|那个|加油包|流量包|流量|你说的|你们这|活动|业务|套餐|它|该|以后|要是|万一|办了")
 """Words that point at the offer being discussed (这个多少钱 asks the offer's price)."""
 _STRONG_UNLESS: Final = {
     "repeat": re.compile(r"(?!)"),
     "consent": re.compile(r"宽带|彩铃|副卡|亲情|呼叫转移|国际|漫游|长途|另一个|另外一个|别的|其他|其它|取消|退订|手机报|会员"),
-    "refuse": re.compile(r"电话|打过来|打来|联系|打扰|骚扰|短信|号码|投诉|领导|经理|取消|退订|退掉|停掉|关掉"),
+    "refuse": re.compile(r"电话|打过来|打来|联系|打扰|骚扰|短信|号码|投诉|领导|经理|取消|退订|退掉|停掉|关掉|怎么|咋|吗"),
 }
 """Consent and refusal patterns beat the book matcher in a long line too, unless the line is about
 another business (给我开个宽带) or about the calls themselves (不需要你们再打电话)."""
@@ -217,9 +217,14 @@ def clauses(text: str) -> list[str]:
     return out
 
 
+_TRAILING_NEGATION: Final = re.compile(r"([^，,。！？!?；;\s]{2,10}?)(?:就|也|都)?(?:不用|不需要|不必|算了|免了)(?:了)?")
+"""领导就不用了 / 投诉就算了: the request stands before the cue."""
+
+
 def negated_spans(text: str) -> list[tuple[int, str]]:
-    """(position, what follows the cue up to the end of its clause) for each negation cue in `text`."""
-    spans = []
+    """(position, the request the cue takes back) for each negation cue in `text`: what follows a cue
+    up to the end of its clause (我没说要投诉), or what stands before a trailing one (领导就不用了)."""
+    spans = [(m.start(), m.group(1)) for m in _TRAILING_NEGATION.finditer(text)]
     for m in NEGATION.finditer(text):
         rest = text[m.end():]
         end = _CLAUSE_END.search(rest)
