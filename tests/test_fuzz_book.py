@@ -226,10 +226,13 @@ def mutate(r: random.Random, book: Path, case: int = -1) -> str:
         return KNOWN[case](book)
     files = sorted(p for p in book.glob("*.yaml"))
     # The files every call reads (protocols, settings, tuning) are picked more often than entry files.
-    weights = [3 if p.name in ("protocols.yaml", "settings.yaml", "tuning.yaml") else 1 for p in files]
+    weights = [3 if p.name in ("protocols.yaml", "settings.yaml", "tuning.yaml", "replies.yaml", "offer.yaml")
+               else 1 for p in files]
     done = []
     for _ in range(1 if r.random() < 0.85 else 2):
         path = r.choices(files, weights)[0]
+        if path.is_symlink() or not path.is_file():
+            continue  # the first mutation already made it a FIFO, a link or nothing
         data = path.read_bytes()
         roll = r.random()
         if roll < 0.06:

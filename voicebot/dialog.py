@@ -1131,6 +1131,11 @@ def _gist(words: list[str], limit: int = 40) -> str:
 def _one_continue(actions: list[Action]) -> list[Action]:
     """Two answers that each go back to the offer say the way back once, at the end."""
     idx = [i for i, a in enumerate(actions) if isinstance(a, Say) and a.reason == "continue"]
-    if len(idx) <= 1:
+    if not idx:
         return actions
-    return [a for i, a in enumerate(actions) if i not in idx[:-1]]
+    last_run = {idx[-1]}
+    i = idx[-1] - 1
+    while i >= 0 and i in idx:  # the pitch and its question are one way back
+        last_run.add(i)
+        i -= 1
+    return [a for i, a in enumerate(actions) if i not in idx or i in last_run]

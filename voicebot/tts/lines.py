@@ -42,11 +42,14 @@ def book_lines(book: Any) -> list[tuple[str, Language]]:
         lang: Language = "en" if entry.language == "en" else "zh"
         raw.extend((line, lang) for line in entry.answer)
         if entry.ask:
-            raw.append((entry.ask, "zh"))
-        raw.extend((line, "zh") for line in _branch_lines(entry.branches))
-    for name, proto in book.protocols.items():
-        if isinstance(proto, (dict, list, str)) and name not in ("replies", "words_to_avoid", "repeat"):
-            raw.extend((line, "zh") for line in _strings(proto))
+            raw.append((entry.ask, lang))
+        raw.extend((line, "en" if not any("\u4e00" <= ch <= "\u9fff" for ch in line) else "zh")
+                   for line in _branch_lines(entry.branches))
+    for line in list(book.protocols.spoken()) + list(book.offer.spoken()):
+        if "{要点}" not in line:  # filled with the customer's own words during the call
+            raw.append((line, "en" if not any("\u4e00" <= ch <= "\u9fff" for ch in line) else "zh"))
+    if book.settings.get("转业务话术"):
+        raw.append((book.settings["转业务话术"], "zh"))
     out: list[tuple[str, Language]] = []
     seen: set[tuple[str, str]] = set()
     for template, lang in raw:
