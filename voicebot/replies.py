@@ -148,6 +148,8 @@ class ReplyClassifier:
 
     def score(self, text: str, kind: str) -> tuple[float, str | None]:
         line = squash(text)
+        if kind in _GUARDED and NEGATION.search(line) and not any(w in line for w in _NOT_NEGATIVE):
+            return 0.0, None  # 我没说要办，你别给我开 holds 给我开 and is no consent
         best, example = 0.0, None
         for ex in self.examples.get(kind, ()):
             s = similarity(line, ex)
