@@ -11,7 +11,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Final, Iterable, Iterator, TypeVar
 
 from ruamel.yaml import YAML
 try:  # ruamel.yaml >= 0.18.7 records per-document info that `load` sets up
@@ -844,18 +844,26 @@ def _load_tuning(loader: _Loader, path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _load_protocols(loader: _Loader, path: Path) -> Protocols:
-    """Typed protocols; a missing or broken protocols.yaml gives empty ones (and problems)."""
+def _load_typed(loader: _Loader, path: Path, missing: str, empty: T,
+                build: Callable[[Any, Callable[[int, str], None]], T]) -> T:
+    """One typed file of lines (protocols.yaml, offer.yaml): `empty` when missing or unreadable,
+    shape problems reported by `build`, unknown placeholders checked."""
     if not path.exists():
-        loader.problem(str(path), 0, "protocols.yaml missing: the call has no opening, no closing and no "
-                                     "protocols: copy it from the shipped book (voicebot kb init)")
-        return Protocols()
+        loader.problem(str(path), 0, missing)
+        return empty
     data = loader.read(path)
     if data is None:
-        return Protocols()
-    protocols = _protocols.build(data, lambda line, msg: loader.problem(str(path), line, msg), _line, RECORDS)
-    _check_texts(loader, str(path), data, "protocols")
-    return protocols
+        return empty
+    typed = build(data, lambda line, msg: loader.problem(str(path), line, msg))
+    _check_texts(loader, str(path), data, path.stem)
+    return typed
+
+
+def _load_protocols(loader: _Loader, path: Path) -> Protocols:
+    """Typed protocols; a missing or broken protocols.yaml gives empty ones (and problems)."""
+    return _load_typed(loader, path, "protocols.yaml missing: the call has no opening, no closing and no "
+                       "protocols: copy it from the shipped book (voicebot kb init)", Protocols(),
+                       lambda data, problem: _protocols.build(data, problem, _line, RECORDS))
 
 
 def _check_texts(loader: _Loader, file: str, data: Any, where: str) -> None:
@@ -875,16 +883,9 @@ def _check_texts(loader: _Loader, file: str, data: Any, where: str) -> None:
 
 
 def _load_offer(loader: _Loader, path: Path) -> Offer:
-    if not path.exists():
-        loader.problem(str(path), 0, "offer.yaml missing: the bot cannot answer questions about the offer, "
-                                     "nor open it: copy it from the shipped book (voicebot kb init)")
-        return Offer()
-    data = loader.read(path)
-    if data is None:
-        return Offer()
-    offer = _offer.build(data, lambda line, msg: loader.problem(str(path), line, msg), _line)
-    _check_texts(loader, str(path), data, "offer")
-    return offer
+    return _load_typed(loader, path, "offer.yaml missing: the bot cannot answer questions about the offer, "
+                       "nor open it: copy it from the shipped book (voicebot kb init)", Offer(),
+                       lambda data, problem: _offer.build(data, problem, _line))
 
 
 def _load_replies(loader: _Loader, path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
