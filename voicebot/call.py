@@ -70,11 +70,6 @@ class CallResult:
     ended: str | None = None
 
 
-def action_event(action: Any) -> dict[str, Any]:
-    """The call-record event of a policy action (without its time)."""
-    return action.event()
-
-
 TYPED_CHARS_PER_S = 5.0
 """A typed call's clock: a customer line takes this long to say (about Mandarin speaking pace)."""
 BOT_CHARS_PER_S = 5.6

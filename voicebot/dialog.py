@@ -26,7 +26,7 @@ from typing import Any, Final, Iterator, Union
 
 from .kb import Branch, Entry, KnowledgeBase
 from .matcher import Match, Matcher
-from .replies import NEGATION, ReplyClassifier, clauses, negated_spans, native_negation, squash
+from .replies import NEGATION, QUESTION, ReplyClassifier, clauses, negated_spans, native_negation, squash
 from .text import normalize, numerals_to_digits
 
 # ---------------------------------------------------------------- events
@@ -284,7 +284,6 @@ _HAN: Final = re.compile(r"[\u4e00-\u9fff]")
 _THANKS: Final = re.compile(r"(谢谢|多谢|感谢|谢了|thank)", re.IGNORECASE)
 _SHORT_REPLIES: Final = ("yes", "no", "backchannel", "consent", "refuse", "repeat", "calm", "insist", "done")
 """Reply kinds trusted at low recogniser confidence when short (是, 不需要): a tiny grammar."""
-_QUESTION_WORDS: Final = re.compile(r"吗|什么|怎么|为什么|为啥|哪|谁|几|多少|是不是|有没有|能不能")
 _FUNCTION_CHARS: Final = set("您你我的吗是了还吧呢请问好个一下这那么就也都在有和给再跟您看")
 _COURTESY: Final = re.compile(r"好的|好|嗯|哦|噢|啊|呀|你|您|了|哈|行|那|非常|太")
 """What may stand beside 谢谢 in a line that is only thanks (好的谢谢你啊)."""
@@ -311,8 +310,6 @@ class _Open:
     words: list[str] = field(default_factory=list)
     """The customer's words over the turns of this exchange (the text of its records)."""
     reasks: int = 0
-    asked_t: int = 0
-    """The turn number when the question was asked."""
 
 
 @dataclass
@@ -665,9 +662,6 @@ class Policy:
             return None
         return self._take_branch(pending, chosen, text)
 
-    def _fits_phrases(self, text: str, branches: tuple[Branch, ...]) -> bool:
-        return any(isinstance(b.when, tuple) and self._phrase_fit(text, b.when) for b in branches)
-
     def _phrase_fit(self, text: str, phrases: tuple[str, ...]) -> bool:
         line = squash(text)
         for phrase in phrases:
@@ -717,7 +711,7 @@ class Policy:
 
     def _echo(self, text: str, ask: str) -> str | None:
         first = squash(next((c for c in clauses(text)), ""))
-        if not first or len(first) > 8 or _QUESTION_WORDS.search(first) or NEGATION.search(first):
+        if not first or len(first) > 8 or QUESTION.search(first) or NEGATION.search(first):
             return None
         content = set(squash(self.book.fill(ask))) - _FUNCTION_CHARS
         return "yes" if content & set(first) else None
@@ -946,7 +940,7 @@ class Policy:
             actions.append(Record(record, " / ".join(words), entry_id, self._fields(record, words, record_fields)))
         if ask:
             self._add(actions, self._say(ask, "ask", entry_id, None if language == "zh" else language))
-            self.state.open = _Open(entry, branches, ask, words=list(words), asked_t=self.state.turns)
+            self.state.open = _Open(entry, branches, ask, words=list(words))
         if action == "continue" and not ask:
             return self._continue(actions, entry_id)
         if action == "offer" and not ask:

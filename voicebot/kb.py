@@ -25,7 +25,7 @@ from . import protocols as _protocols
 from .errors import KbError
 from .offer import Offer
 from .protocols import Protocols
-from .replies import KINDS as REPLY_KINDS
+from .replies import KINDS as REPLY_KINDS, valid_patterns
 from .text import normalize
 
 ACTIONS: Final = ("wait", "continue", "guide_hangup", "hangup", "escalate", "listen", "offer")
@@ -657,12 +657,8 @@ class _Loader:
             if values is None:
                 self.problem(file, _line(node, "patterns") or line, f"{entry_id}: `patterns` must be a list")
                 values = ()
-            for p in values:
-                try:
-                    re.compile(p)
-                    patterns.append(p)
-                except re.error as err:
-                    self.problem(file, _line(node, "patterns") or line, f"{entry_id}: bad pattern {p!r}: {err}")
+            pline = _line(node, "patterns") or line
+            patterns.extend(valid_patterns(values, lambda msg: self.problem(file, pline, f"{entry_id}: {msg}")))
         context_customer: tuple[str, ...] = ()
         context_after: tuple[str, ...] = ()
         context = node.get("context")
@@ -946,14 +942,7 @@ def _load_patterns(loader: _Loader, file: str, node: Any, line: int) -> dict[str
         if not values:
             loader.problem(file, kline, f"patterns of `{kind}` must be a list of regular expressions")
             continue
-        good = []
-        for p in values:
-            try:
-                re.compile(p)
-                good.append(p)
-            except re.error as err:
-                loader.problem(file, kline, f"patterns of `{kind}`: bad regular expression {p!r}: {err}")
-        out[str(kind)] = tuple(good)
+        out[str(kind)] = valid_patterns(values, lambda msg: loader.problem(file, kline, f"patterns of `{kind}`: {msg}"))
     return out
 
 

@@ -7,13 +7,11 @@ and a second confirmation (二访 step 4, 问题23).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Callable, Final
 
-STAGES: Final = ("opened", "pitched", "offered", "confirming", "done")
-"""Where the offer stands in a call: greeted; explained; asked to open; asked to confirm; decided."""
-VERDICTS: Final = ("accepted", "declined", "undecided")
+from .replies import valid_patterns
+
 LINES: Final = ("pitch", "ask", "confirm", "reconfirm", "accepted", "declined", "undecided", "brief")
 REQUIRED_LINES: Final = ("pitch", "ask", "confirm", "accepted", "declined")
 
@@ -106,12 +104,7 @@ def build(data: Any, problem: Callable[[int, str], None], line_of: Callable[[Any
             if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
                 problem(line_of(tnode, "patterns") or tline, f"offer topic `{name}`: `patterns` must be a list")
                 patterns = []
-            good = []
-            for p in patterns:
-                try:
-                    re.compile(p)
-                    good.append(p)
-                except re.error as err:
-                    problem(line_of(tnode, "patterns") or tline, f"offer topic `{name}`: bad pattern {p!r}: {err}")
-            topics.append(Topic(str(name), say, tuple(customer), tuple(good), tline))
+            pline = line_of(tnode, "patterns") or tline
+            good = valid_patterns(patterns, lambda msg: problem(pline, f"offer topic `{name}`: {msg}"))
+            topics.append(Topic(str(name), say, tuple(customer), good, tline))
     return Offer(topics=tuple(topics), **values)

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, Iterable, Mapping, Sequence
+from typing import Callable, Final, Iterable, Mapping, Sequence
 
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
@@ -143,12 +143,9 @@ class ReplyClassifier:
             return PATTERN_SCORE
         return 0.0
 
-    def kinds(self) -> list[str]:
-        return list(self.examples)
-
     def score(self, text: str, kind: str) -> tuple[float, str | None]:
         line = squash(text)
-        if kind in _GUARDED and NEGATION.search(line) and not any(w in line for w in _NOT_NEGATIVE):
+        if kind in _GUARDED and negates(line):
             return 0.0, None  # 我没说要办，你别给我开 holds 给我开 and is no consent
         best, example = 0.0, None
         for ex in self.examples.get(kind, ()):
@@ -182,11 +179,11 @@ class ReplyClassifier:
         if not first:
             return None
         raw_first = next((c for c in _CLAUSE_END.split(text) if squash(c)), "")
-        if _QUESTION.search(raw_first) or raw_first.rstrip().endswith(("?", "？")):
+        if QUESTION.search(raw_first) or raw_first.rstrip().endswith(("?", "？")):
             # A question back (你们10086不是有我的资料吗) is no answer, whatever negation it holds.
             reply = self.classify(first, [k for k in POSITIVE + NEGATIVE if k in self.examples], 95.0)
             return None if reply.kind is None else ("yes" if reply.kind in POSITIVE else "no")
-        if NEGATION.search(first) and not any(w in first for w in _NOT_NEGATIVE):
+        if negates(first):
             return "no"  # 不太能接受 holds 接受, but says no
         reply = self.classify(first, [k for k in POSITIVE + NEGATIVE if k in self.examples])
         if reply.kind is not None:
@@ -201,12 +198,29 @@ class ReplyClassifier:
         return None
 
 
-_QUESTION: Final = re.compile(r"吗|什么|怎么|为什么|为啥|凭什么|哪|谁|几|多少|是不是|有没有|能不能")
+QUESTION: Final = re.compile(r"吗|什么|怎么|为什么|为啥|凭什么|哪|谁|几|多少|是不是|有没有|能不能")
 """Words that make a clause a question, not an answer."""
 _LEADING: Final = re.compile(r"^(?:哦|噢|嗯|啊|额|呃|那个|那|喂)+")
 """Fillers before the answer itself (哦那行 → 行)."""
 _NOT_NEGATIVE: Final = ("没问题", "没错", "不错", "没关系", "不客气", "没事", "不过", "别客气")
 """Words with a negation character that mean yes or ok."""
+
+
+def valid_patterns(patterns: Iterable[str], report: Callable[[str], None]) -> tuple[str, ...]:
+    """The patterns that compile; each one that does not is reported (`report(message)`), never raised."""
+    good = []
+    for p in patterns:
+        try:
+            re.compile(p)
+            good.append(p)
+        except re.error as err:
+            report(f"bad regular expression {p!r}: {err}")
+    return tuple(good)
+
+
+def negates(line: str) -> bool:
+    """A negation cue in the squashed line that is not one of the words meaning yes (没问题, 不错)."""
+    return bool(NEGATION.search(line)) and not any(w in line for w in _NOT_NEGATIVE)
 
 
 def clauses(text: str) -> list[str]:

@@ -5,24 +5,13 @@ module only reads those attributes, so tts does not import kb.
 """
 from __future__ import annotations
 
-from typing import Any, Final, Iterator
+from typing import Any, Iterator
 
 from voicebot.tts.reading import Language
 
-UNSPOKEN_KEYS: Final = frozenset({"notes", "triggers", "words", "yes", "no", "record", "foreign"})
-"""protocols.yaml keys whose strings are never said (notes, customer words, record kinds)."""
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if str(key) not in UNSPOKEN_KEYS:
-                yield from _strings(item)
+def _language(line: str) -> Language:
+    """en for a line without Chinese characters (the foreign caller's), else zh."""
+    return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in line) else "en"
 
 
 def _branch_lines(branches: Any) -> Iterator[str]:
@@ -43,11 +32,10 @@ def book_lines(book: Any) -> list[tuple[str, Language]]:
         raw.extend((line, lang) for line in entry.answer)
         if entry.ask:
             raw.append((entry.ask, lang))
-        raw.extend((line, "en" if not any("\u4e00" <= ch <= "\u9fff" for ch in line) else "zh")
-                   for line in _branch_lines(entry.branches))
+        raw.extend((line, _language(line)) for line in _branch_lines(entry.branches))
     for line in list(book.protocols.spoken()) + list(book.offer.spoken()):
         if "{要点}" not in line:  # filled with the customer's own words during the call
-            raw.append((line, "en" if not any("\u4e00" <= ch <= "\u9fff" for ch in line) else "zh"))
+            raw.append((line, _language(line)))
     if book.settings.get("转业务话术"):
         raw.append((book.settings["转业务话术"], "zh"))
     out: list[tuple[str, Language]] = []
