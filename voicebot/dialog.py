@@ -24,6 +24,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Final, Iterator, Union
 
+from rapidfuzz import fuzz
+
 from .kb import Branch, Entry, KnowledgeBase
 from .matcher import Match, Matcher
 from .replies import NEGATION, QUESTION, ReplyClassifier, clauses, negated_spans, native_negation, squash
@@ -275,6 +277,10 @@ class PolicyOptions:
     scores at least this (off-topic would count a real question toward the three-strike hang-up)."""
     max_reasks: int = 1
     """A question back whose reply fits no branch is asked again this many times, then dropped."""
+    answer_covered: float = 90.0
+    """Two requests in one line: an answer that another's contains this closely (rapidfuzz
+    partial_ratio) is not said twice (the work id inside 问题28's answer scores 94; unrelated answers
+    that share an opening apology score under 90)."""
 
 
 # ---------------------------------------------------------------- policy
@@ -830,7 +836,16 @@ class Policy:
             if out and _key(out[-1]) == _key(p):
                 continue
             out.append(p)
-        return out
+        return [p for p in out if not any(self._answer_covers(q, p) for q in out if q is not p)]
+
+    def _answer_covers(self, big: _Intent, small: _Intent) -> bool:
+        """Whether `big`'s answer already says all of `small`'s (问题28 gives the work id: asked for the id
+        and complaining in one line, the customer hears it once)."""
+        if big.kind != "entry" or small.kind != "entry" or big.entry is None or small.entry is None:
+            return False
+        said = squash(self.book.fill("".join(small.entry.answer)))
+        whole = squash(self.book.fill("".join(big.entry.answer)))
+        return 4 <= len(said) < len(whole) and fuzz.partial_ratio(said, whole) >= self.options.answer_covered
 
     def _split_unpunctuated(self, text: str, whole: _Intent) -> list[str]:
         """A line without punctuation (vosk) that holds two book questions: cut where both halves match."""
@@ -858,12 +873,15 @@ class Policy:
             return _Intent("thanks", text, m.entry, match=m)
         top_kinds = ["refuse", "consent", "backchannel", "yes", "no", *self.topics]
         reply = self.replies.classify(text, [k for k in top_kinds if k in self.replies.examples], opts.reply_score)
-        if reply.kind is not None and reply.score >= opts.strong_reply_score:
+        line = squash(text)
+        if reply.kind is not None and reply.score >= opts.strong_reply_score and not (
+                reply.kind in self.topics and any(p.search(line) for _, p in self.entry_patterns)):
+            # A question about the offer, unless the book's own pattern names an entry for the line
+            # (在国外接电话一分钟扣多少 is 特殊问题1(2), not the offer's price).
             return _Intent("topic" if reply.kind in self.topics else "reply", text, reply=reply.kind)
         context = self._in_context(text)
         if context is not None:
             return _Intent("entry", text, context, match=None)
-        line = squash(text)
         for entry, pattern in self.entry_patterns:
             if pattern.search(line):
                 if self._negated_entry(text, entry):
