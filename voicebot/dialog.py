@@ -852,6 +852,8 @@ class Policy:
         line = text.strip()
         if len(line) < 8 or re.search(r"[，,。？?！!；;]", line):
             return [line]
+        if whole.strong:
+            return [line]  # the book's own pattern reads the line as one request
         whole_score = whole.match.score if whole.match is not None else 0.0
         best: tuple[float, int] | None = None
         for cut in range(3, len(line) - 2):
@@ -875,9 +877,10 @@ class Policy:
         reply = self.replies.classify(text, [k for k in top_kinds if k in self.replies.examples], opts.reply_score)
         line = squash(text)
         if reply.kind is not None and reply.score >= opts.strong_reply_score and not (
-                reply.kind in self.topics and any(p.search(line) for _, p in self.entry_patterns)):
-            # A question about the offer, unless the book's own pattern names an entry for the line
-            # (在国外接电话一分钟扣多少 is 特殊问题1(2), not the offer's price).
+                (reply.kind in self.topics or reply.kind == "consent")
+                and any(p.search(line) for _, p in self.entry_patterns)):
+            # About the offer, unless the book's own pattern names an entry for the line (在国外接电话
+            # 一分钟扣多少 is 特殊问题1(2), not the offer's price; 给我开个国际漫游 is 问题14, not consent).
             return _Intent("topic" if reply.kind in self.topics else "reply", text, reply=reply.kind)
         context = self._in_context(text)
         if context is not None:
