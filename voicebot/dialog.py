@@ -809,8 +809,12 @@ class Policy:
         substantive = [p for p in substantive if not (p.kind == "entry" and p.entry is not None
                                                       and p.entry.id in taken_back)]
         if (whole.kind == "entry" and whole.entry is not None and whole.entry.id not in taken_back
-                and not any(p.kind in ("entry", "negated") for p in substantive)):
-            return [whole]  # the line as a whole is a book question its pieces do not show
+                and not any(p.kind in ("entry", "negated") for p in substantive)
+                and (whole.strong or not any(p.kind == "reply" for p in substantive)
+                     or (whole.match is not None and whole.match.score >= self.options.ambiguous_answer_score))):
+            # The line as a whole is a book question its pieces do not show (but a faint whole-line
+            # match does not drown a plain consent or refusal in one of its clauses).
+            return [whole]
         if whole.kind in ("topic", "reply") and not any(
                 p.kind == "entry" and (p.strong or (p.match is not None and p.match.score >= 45))
                 for p in substantive):
@@ -825,7 +829,10 @@ class Policy:
                 if any(p.kind == "reply" and p.reply == verdict for p in substantive):
                     return [next(p for p in substantive if p.reply == verdict)]
         if any(p.kind == "entry" for p in substantive):
-            # A book question in the line comes first; a verdict beside it waits (这个不想要了，给我取消).
+            # A book question in the line comes first; a verdict beside it waits (这个不想要了，给我取消),
+            # but a refusal said is a refusal: the offer record says declined (不需要，别再打了).
+            if any(p.kind == "reply" and p.reply == "refuse" for p in substantive) and self.state.verdict is None:
+                self.state.verdict = "declined"
             substantive = [p for p in substantive if p.kind != "reply"]
         if any(p.strong for p in substantive):
             # Beside a line the book's own pattern recognises, a weak match in another piece is noise.
@@ -1009,15 +1016,16 @@ class Policy:
             st.asked = "offer"
             return self._add(actions, self._say(self.offer.ask, "offer_info"))
         if kind == "refuse" or (kind == "no" and st.asked in ("opening", "offer", "confirm")):
+            if kind == "refuse" and "think" in self.replies.examples and self.replies.classify(
+                    text, ["think"], self.options.reply_score).kind == "think":
+                return self._undecided()  # 我再想想: not a no yet (offer.yaml's undecided close)
             return self._verdict("declined")
         if st.asked == "confirm":
             if kind in ("consent", "yes"):
                 return self._verdict("accepted")
             st.reconfirms += 1
             if st.reconfirms > 1:
-                actions = self._add([], self._say(self.offer.undecided or self._closing(), "offer_undecided"))
-                st.offer_stage = "done"
-                return self._end(actions, "offer_undecided")
+                return self._undecided()
             return self._add([], self._say(self.offer.reconfirm or self.offer.confirm, "offer_confirm"))
         if kind == "consent" or (kind in ("yes", "backchannel") and st.asked == "offer"):
             st.offer_stage = "confirming"
@@ -1030,6 +1038,11 @@ class Policy:
         if kind == "no":
             return self._continue([], None)
         return []
+
+    def _undecided(self) -> list[Action]:
+        self.state.offer_stage = "done"
+        actions = self._add([], self._say(self.offer.undecided or self._closing(), "offer_undecided"))
+        return self._end(actions, "offer_undecided")
 
     def _verdict(self, verdict: str) -> list[Action]:
         st = self.state
