@@ -359,21 +359,24 @@ def _call_options(args: argparse.Namespace, book: Any) -> Any:
 
 
 def cmd_simulate(args: argparse.Namespace, out: Out) -> int:
-    from .audio import read_audio
+    from .audio import check_audio
     from .call import simulate
-    from .record import new_call_dir
-    for f in args.files:          # every file is checked before the call starts: one clear error
-        read_audio(f)
+    from .record import new_call_dir, remove_if_empty
+    for f in args.files:          # every file is checked before the call starts (its header only:
+        check_audio(f)            # the files stream during the call, read once)
     book = _load_kb(args)
     rec = _recognizer(args, out, book)
     synth = _synthesizer(args, book)
     groups = [[f] for f in args.files] if args.each else [list(args.files)]
     for files in groups:
         folder = new_call_dir(args.out)
-        if not args.json:
-            out.print(f"call record: {folder}", style="dim")
-        result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args, book),
-                          on_event=_event_printer(args, out))
+        try:
+            if not args.json:
+                out.print(f"call record: {folder}", style="dim")
+            result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args, book),
+                              on_event=_event_printer(args, out))
+        finally:
+            remove_if_empty(folder)   # a call stopped before its first event leaves no empty folder
         if not args.json:
             out.print(f"call ended: {result.ended or 'line silent'}; record in {folder}", style="dim")
     return 0
