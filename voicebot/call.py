@@ -27,6 +27,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, WavAppender, iter_audio_blocks
 from .dialog import Ended, Hangup, Heard, Policy, Ringback, Say, Silence, Started, Turn
+from .matcher import MAX_TEXT_CHARS
 from .record import RECORDING_FILE, CallLog
 from .text import to_simplified
 from .vad import SpeechDetector, SpeechEnded, SpeechStarted, VadOptions
@@ -190,10 +191,7 @@ class CallRunner:
                         event["endpoint_wait_ms"] = round((self.t - self._speech_end_t) * 1000, 1)
                 first_audio = False
                 self.emit(event)
-                self._record_audio(audio)
-                if self.play is not None:
-                    self.play(audio)
-                self.clock += len(audio)
+                self._speak(audio)
             else:
                 self.emit(action.event())
                 if isinstance(action, Hangup):
@@ -202,6 +200,25 @@ class CallRunner:
         # The no-input timer starts when the bot has finished speaking; its own tail is not heard.
         self.vad.reset_silence()
         self.vad.ignore(self.options.ignore_after_bot_s)
+
+    def _speak(self, audio: np.ndarray) -> None:
+        """The bot's line goes out: recorded, played, and the clock moves by its length."""
+        if self.play is not None:
+            self.play(audio)
+        if not (self.options.realtime and self.play is None):
+            self._record_audio(audio)
+            self.clock += len(audio)
+            return
+        # A simulation in real time: the line takes as long as it sounds, frame by frame, so a
+        # call stopped in the middle of it holds (and records) only what was said so far.
+        started = time.perf_counter()
+        for i in range(0, len(audio), FRAME):
+            chunk = audio[i:i + FRAME]
+            self._record_audio(chunk)
+            self.clock += len(chunk)
+            delay = started + (i + len(chunk)) / SAMPLE_RATE - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
 
     # -- the customer speaks
 
@@ -236,11 +253,12 @@ class CallRunner:
 
     def hear_text(self, text: str) -> Turn:
         """The customer typed a line: it takes the time of saying it, then the bot answers."""
+        text, capped = capped_line(text)
         start = self.t
         self.clock += int(max(1.0, len(text) / TYPED_CHARS_PER_S) * SAMPLE_RATE)
         turn = self.policy.handle(Heard(self.t, text))
         self.emit({"type": "heard", "text": text, "speech_start": round(start, 3), "speech_end": round(self.t, 3)}
-                  | turn.heard_fields())
+                  | capped | turn.heard_fields())
         self.act(turn)
         return turn
 
@@ -286,14 +304,14 @@ class CallRunner:
             transcript = utt.finish()
         else:
             transcript = self.recognizer.transcribe(ev.audio)
-        text = to_simplified(transcript.text)
+        text, capped = capped_line(to_simplified(transcript.text))
         heard = Heard(self.t, text, transcript.confidence, ev.level_dbfs, ev.snr_db,
                       transcript.language, transcript.language_prob)
         turn = self.policy.handle(heard)
         self.emit({"type": "heard", "text": text, "confidence": round(transcript.confidence, 3),
                    "speech_start": round(start, 3), "speech_end": round(end, 3),
                    "level_dbfs": round(ev.level_dbfs, 1), "snr_db": round(ev.snr_db, 1),
-                   "language": transcript.language} | turn.heard_fields())
+                   "language": transcript.language} | capped | turn.heard_fields())
         self.act(turn, work_started)
 
     # -- whole calls
@@ -329,6 +347,19 @@ class CallRunner:
             raise
         self.end("line_silent")
         return self.result
+
+
+MAX_LINE_CHARS = MAX_TEXT_CHARS
+"""A customer line longer than this is cut (with `truncated_from` in its `heard` event, which the CLI
+shows as a warning): a turn is a sentence or two, and the matcher reads no further anyway. A
+recognised utterance is at most `VadOptions.max_speech_s` long, so this mostly guards typed lines."""
+
+
+def capped_line(text: str) -> tuple[str, dict[str, int]]:
+    """The line as the call keeps it, and `{"truncated_from": n}` when it was cut."""
+    if len(text) <= MAX_LINE_CHARS:
+        return text, {}
+    return text[:MAX_LINE_CHARS], {"truncated_from": len(text)}
 
 
 def end_reason(err: BaseException) -> str:

@@ -322,6 +322,9 @@ _MATCHERS: dict[Any, Any] = {}
 
 def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, Any]], None]:
     def show(ev: dict[str, Any]) -> None:
+        if ev.get("truncated_from"):
+            out.error(f"warning: a customer line of {ev['truncated_from']} characters: only its first "
+                      f"{len(ev['text'])} are kept (a customer turn is a sentence or two)")
         if args.json:
             emit_json(ev)
             return
@@ -355,7 +358,10 @@ def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, An
 
 def _call_options(args: argparse.Namespace, book: Any) -> Any:
     from .call import CallOptions
-    return dataclasses.replace(book.options("call", CallOptions), second_visit=getattr(args, "second_visit", False))
+    opts = dataclasses.replace(book.options("call", CallOptions), second_visit=getattr(args, "second_visit", False))
+    if getattr(args, "realtime", False):
+        opts = dataclasses.replace(opts, realtime=True)
+    return opts
 
 
 def cmd_simulate(args: argparse.Namespace, out: Out) -> int:
@@ -558,6 +564,9 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
     call_opts(p)
     p.add_argument("files", nargs="+", metavar="WAV")
     p.add_argument("--each", action="store_true", help="each file its own call")
+    p.add_argument("--realtime", action="store_true",
+                   help="run the call at real speed (the files and the bot's lines take as long as they sound), "
+                        "as a live call would; the default runs as fast as the machine can")
 
     p = add("demo", cmd_demo, "a demo call from a shipped customer recording, answered by voice")
     call_opts(p)
