@@ -1,6 +1,6 @@
 """Seeded fuzz of the script book: a book that passes `kb check` never breaks a call.
 
-Copies the shipped book (scripts_kb/) and mutates its files a few hundred ways (deleted keys,
+Copies the fixture book (tests/data/book/, the engine suite's book) and mutates its files a few hundred ways (deleted keys,
 wrong types — numbers, lists, nested lists, null —, truncated, empty and wrongly encoded files,
 duplicate ids, huge strings, alias bombs, pipes and devices named *.yaml). For each mutation,
 in process: `kb check`, `match`, and a typed call (`chat`). No exception may escape `main`, and
@@ -33,8 +33,9 @@ from ruamel.yaml import YAML
 from voicebot import kb as kb_module
 from voicebot.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOK = ROOT / "scripts_kb"
+from helpers import FIXTURE_BOOK
+
+BOOK = FIXTURE_BOOK
 SEED = int(os.environ.get("VOICEBOT_FUZZ_SEED", "20261130"))
 CASES = int(os.environ.get("VOICEBOT_FUZZ_CASES", "200"))
 CASE_TIMEOUT_S = 60

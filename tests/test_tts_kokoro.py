@@ -170,7 +170,8 @@ def test_voice_files_are_checked_by_sha256(tmp_path: Path) -> None:
     assert not kokoro_assets.voice_ready("zf_xiaoyi", tmp_path / "assets")
 
 
-def test_book_lines_cover_answers_branches_and_protocols_filled(book) -> None:
+def test_book_lines_cover_answers_branches_and_protocols_filled(fixture_book) -> None:
+    book = fixture_book
     lines = book_lines(book)
     texts = {text for text, _ in lines}
     assert all("{" not in text for text in texts)
