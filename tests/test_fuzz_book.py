@@ -362,7 +362,7 @@ def test_fuzzed_books_never_break_check_match_or_a_call(tmp_path: Path, monkeypa
     own = {w: v for w, v in crashes.items() if _own(w)}
     assert not own, "crashes in the reader/record/matcher:\n" + "\n".join(
         f"{w}: {v[:3]}" for w, v in own.items())
-    assert CASES < 50 or passed_check >= CASES // 10, "the mutations should leave some books valid"
+    assert passed_check >= CASES // 10, "the mutations should leave some books valid"
     if crashes or broken_promises:
         places = ", ".join(f"{where} ×{len(v)}" for where, v in sorted(crashes.items(), key=lambda kv: -len(kv[1])))
         pytest.xfail(f"crashes outside the reader (the policy's protocol handling, being retyped): {places}"
