@@ -56,11 +56,11 @@ trainer marks down an answer that sends a complaint to 10086 however well it is 
 rather than a fixed deduction keeps weak answers ordered (a half answer that forgets the apology
 still beats a wrong one that also breaks a rule) instead of flattening them all to 0."""
 
-CONTRADICTS_FACTOR: Final = 0.3
+CONTRADICTS_FACTOR: Final = 0.1
 """An answer that makes a claim or a move the book rules out (a must_not of `contradicts`
 severity) keeps this share of its content score: a fluent wrong answer shares the book's words,
 so its content is high, and must still land below an honest partial answer."""
-CONTRADICTS_CAP: Final = 20.0
+CONTRADICTS_CAP: Final = 10.0
 """…and never scores more than this (tier poor), however complete the rest of it is."""
 
 COVERAGE_SLACK: Final = 0.5

@@ -343,6 +343,14 @@ def _line(node: Any, key: Any = None) -> int:
         return 0
 
 
+def _item_line(seq: Any, index: int) -> int:
+    """1-based line of a list's index-th item (a plain string has no line of its own)."""
+    try:
+        return seq.lc.item(index)[0] + 1
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return 0
+
+
 def _strings(value: Any) -> tuple[str, ...] | None:
     if value is None:
         return ()
@@ -721,8 +729,8 @@ class _Loader:
                                       "(id, description, book, examples)")
             return ()
         ids: list[str] = []
-        for item in raw:
-            iline = _line(item) or mline
+        for i, item in enumerate(raw):
+            iline = _line(item) or _item_line(raw, i) or mline
             if isinstance(item, str):
                 ids.append(item)
                 self.rule_refs.append((file, iline, entry_id, item))
@@ -820,8 +828,8 @@ def _load_rules(loader: _Loader, path: Path) -> None:
     if not isinstance(data, list):
         loader.problem(str(path), 1, "rules.yaml must be a YAML list of rules (each starting with `- id:`)")
         return
-    for node in data:
-        loader.rule(str(path), node, _line(node), "rules.yaml")
+    for i, node in enumerate(data):
+        loader.rule(str(path), node, _line(node) or _item_line(data, i), "rules.yaml")
     _check_texts(loader, str(path), data, "rules.yaml")
 
 

@@ -41,7 +41,7 @@ SCOPES: Final = ("entry", "all")
 NEGATION_REACH: Final = 6
 """Characters before a claim searched for a negation cue, within its clause (不会给您回复, 并不是免费的,
 我们没有权限私自记您的号码)."""
-FUZZY_MIN: Final = 6
+FUZZY_MIN: Final = 8
 """Examples of at least this many syllables also match with one syllable missed or misheard
 (whisper drops or swaps a syllable in a long phrase); shorter ones must match syllable for syllable."""
 FIRST_WINDOW: Final = 10
