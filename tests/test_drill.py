@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from voicebot import drill_cli, kb
 from voicebot.audio import SAMPLE_RATE, frames, write_wav
 from voicebot.cli import Out
-from voicebot.drill import (ANSWER_END_SILENCE_S, LONG_PAUSE_S, NO_ANSWER_S, START_GRACE_S, DrillSession,
+from voicebot.drill import (ANSWER_END_SILENCE_S, HONEST_FLOOR, LONG_PAUSE_S, NO_ANSWER_S, START_GRACE_S, DrillSession,
                             Question, Timing, drillable, feedback_lines, hesitation_penalty, pick_entries,
                             record_answer, score_answer, standard_lines, timing_from_audio)
 from voicebot.matcher import Matcher
@@ -189,7 +189,7 @@ def test_slow_start_and_long_pauses_cost_points(book, matcher) -> None:
     assert hesitation_penalty(quick) == 0.0
     assert hesitation_penalty(slow) == pytest.approx(2.0 * 3.0 + 3.0)
     a, b = score(book, matcher, "q24_recording", text, quick), score(book, matcher, "q24_recording", text, slow)
-    assert a.total - b.total == pytest.approx(9.0, abs=0.01)
+    assert a.total - b.total == pytest.approx(9.0 * (100 - HONEST_FLOOR) / 100, abs=0.01)   # merit → band
     lines = feedback_lines(b, book.get("q24_recording"), book)
     assert any("开口用了4.0秒" in line for line in lines) and any("停顿了1次" in line for line in lines)
 

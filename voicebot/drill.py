@@ -3,9 +3,10 @@
 The scorecard, as a trainer would fill it in:
 
     content = KEY_POINT_SHARE × key-point credit + WORDING_SHARE × wording credit      (0–100)
-    total   = content × RULE_FACTOR ^ style rules broken
-                      × CONTRADICTS_FACTOR (if the answer says what the book rules out)
-                      − hesitation penalty, at most CONTRADICTS_CAP in the second case  (0–100)
+    merit   = content × RULE_FACTOR ^ style rules broken − hesitation penalty         (0–100)
+    total   = HONEST_FLOOR + (100 − HONEST_FLOOR) × merit / 100   when no claim of the answer
+                                                                   contradicts the book
+            = CONTRADICTS_SHARE × HONEST_FLOOR × merit / 100      when one does
 
 - Key points (`key_points` of the entry, short phrases): each is looked for in the answer on
   pinyin syllables (homophone ASR errors cost nothing), as the share of its syllables said in
@@ -15,9 +16,9 @@ The scorecard, as a trainer would fill it in:
   the point.
 - Wording: closeness to the book's answer (the matcher's character + pinyin similarity).
 - The book's rules, as data (`must_not` of the entry and scripts_kb/rules.yaml, see
-  `voicebot.rules`): a claim the book rules out (港澳台免费, 给您回电, 打10086投诉) caps the
-  answer below any honest partial one; a style rule (先道歉, 报工号, 特殊问题3's caps) takes a
-  fifth of the score (RULE_FACTOR), about one tier.
+  `voicebot.rules`): a claim the book rules out (港澳台免费, 给您回电, 打10086投诉) puts the
+  answer in a band below every honest answer (HONEST_FLOOR); a style rule (先道歉, 报工号,
+  特殊问题3's caps) takes a fifth of the merit (RULE_FACTOR), about one tier.
 - Hesitation (audio answers only): time to start answering and long pauses, from VAD segments.
 
 Tiers follow FIELD-NOTES ("What role-play trainers offer"): 90+, 75–89, 50–74, <50.
@@ -56,12 +57,13 @@ trainer marks down an answer that sends a complaint to 10086 however well it is 
 rather than a fixed deduction keeps weak answers ordered (a half answer that forgets the apology
 still beats a wrong one that also breaks a rule) instead of flattening them all to 0."""
 
-CONTRADICTS_FACTOR: Final = 0.1
-"""An answer that makes a claim or a move the book rules out (a must_not of `contradicts`
-severity) keeps this share of its content score: a fluent wrong answer shares the book's words,
-so its content is high, and must still land below an honest partial answer."""
-CONTRADICTS_CAP: Final = 10.0
-"""…and never scores more than this (tier poor), however complete the rest of it is."""
+HONEST_FLOOR: Final = 5.0
+"""Every answer that says something (and nothing the book rules out) scores at least this; an
+answer that makes a claim or a move the book rules out (a `contradicts` must_not) scores below it,
+in proportion to its merit. A fluent wrong answer shares the book's words, so its content is high:
+only a separate band keeps it below an honest partial answer however little that one covers."""
+CONTRADICTS_SHARE: Final = 0.99
+"""Top of the contradicting band as a share of HONEST_FLOOR (strictly below the honest band)."""
 
 COVERAGE_SLACK: Final = 0.5
 """A point's syllables may be spread over its length plus half (the trainee's 就, 都, 帮您 between them)."""
@@ -374,11 +376,22 @@ def wording_similarity(entry: Entry, answer: str, book: KnowledgeBase, matcher: 
 
 
 def rule_factor(violations: Sequence[Violation]) -> float:
-    """What the broken rules leave of the content score: RULE_FACTOR per style rule, and
-    CONTRADICTS_FACTOR once when the answer says what the book rules out."""
-    style = sum(1 for v in violations if v.severity != "contradicts")
-    contradicts = any(v.severity == "contradicts" for v in violations)
-    return RULE_FACTOR ** style * (CONTRADICTS_FACTOR if contradicts else 1.0)
+    """What the broken style rules leave of the content score: RULE_FACTOR each."""
+    return RULE_FACTOR ** sum(1 for v in violations if v.severity != "contradicts")
+
+
+def contradicts(violations: Sequence[Violation]) -> bool:
+    """The answer says what the book rules out (a must_not of severity contradicts)."""
+    return any(v.severity == "contradicts" for v in violations)
+
+
+def banded(merit: float, contradicting: bool) -> float:
+    """The total from the merit (0–100): honest answers in [HONEST_FLOOR, 100], contradicting ones
+    in [0, HONEST_FLOOR) (see the module docstring)."""
+    merit = float(np.clip(merit, 0.0, 100.0))
+    if contradicting:
+        return CONTRADICTS_SHARE * HONEST_FLOOR * merit / 100.0
+    return HONEST_FLOOR + (100.0 - HONEST_FLOOR) * merit / 100.0
 
 
 def score_answer(entry: Entry, answer_text: str, book: KnowledgeBase, matcher: Matcher,
@@ -398,9 +411,7 @@ def score_answer(entry: Entry, answer_text: str, book: KnowledgeBase, matcher: M
         content = 100.0 * wording_credit
     violations, address, zan = check_rules(entry, answer_text, book)
     penalty = hesitation_penalty(timing)
-    total = float(np.clip(rule_factor(violations) * content - penalty, 0.0, 100.0))
-    if any(v.severity == "contradicts" for v in violations):
-        total = min(total, CONTRADICTS_CAP)
+    total = banded(rule_factor(violations) * content - penalty, contradicts(violations))
     return Score(entry_id=entry.id, answer=answer_text, total=total, tier=tier_of(total), key_points=points,
                  wording=wording, content=content, violations=violations, address_count=address, zan_count=zan,
                  timing=timing, hesitation_penalty=penalty)

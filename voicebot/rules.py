@@ -51,11 +51,13 @@ leading 我的工号是NNNN (问题28 gives the work id first, then calms the cu
 _KEEP: Final = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 _PLACEHOLDER: Final = re.compile(r"\{([^{}]*)\}")
 # Words folded to one form before comparing: an apology is an apology whichever word says it;
-# 你/您, 咱们/我们, 记下/记录 and 理解/谅解 are the same for content.
+# 你/您, 咱们/我们, 记下/记录, 理解/谅解, 不用谢/不客气 and 改进/改正 are the same for content.
 _CANON: Final = (("对不起", "抱歉"), ("不好意思", "抱歉"), ("道歉", "抱歉"), ("致歉", "抱歉"), ("歉意", "抱歉"),
                  ("咱们", "我们"), ("咱", "我们"), ("你", "您"), ("记下来", "记录"), ("记下", "记录"),
-                 ("理解", "谅解"))
+                 ("理解", "谅解"), ("不用谢", "不客气"), ("别客气", "不客气"), ("改进", "改正"))
 _ADDRESS: Final = ("先生", "女士")
+_MORE_NEGATION: Final = re.compile(r"无|未|禁止|严禁|切忌|并非")
+"""Cues the reply classifier does not need but the book's own answers use (无权私自记录, 无法直接找到我)."""
 _WORK_ID_WORD: Final = "工号"
 FILLER_WORDS: Final = ("对",)
 """One-character words of words_to_avoid counted only where they stand alone at the head of a
@@ -126,8 +128,8 @@ def _find_fuzzy(hay: Sequence[str], phrase: str) -> list[int]:
     hits = find(hay, phrase)
     needle = _pattern(phrase)
     n = len(needle)
-    if hits or n < FUZZY_MIN or len(hay) < n - 1:
-        return hits
+    if hits or n < FUZZY_MIN or len(hay) < n - 1 or _negative(phrase):
+        return hits  # a phrase holding a negation is matched exactly: 也是只有 is not 不是只有
     key, hay_key = syllable_key(needle), syllable_key(hay)
     out = []
     for i in range(0, max(1, len(hay_key) - n + 2)):
@@ -136,6 +138,12 @@ def _find_fuzzy(hay: Sequence[str], phrase: str) -> list[int]:
             if not out or start >= out[-1] + n:             # one hit per stretch, its first window
                 out.append(start)
     return out
+
+
+@lru_cache(maxsize=4096)
+def _negative(phrase: str) -> bool:
+    text = canon(phrase)
+    return negates(text) or bool(_MORE_NEGATION.search(text))
 
 
 def fill_values(text: str, values: Mapping[str, str]) -> str:
@@ -196,10 +204,6 @@ class Hit:
     """A negation cue stands before it in its clause."""
 
 
-_MORE_NEGATION: Final = re.compile(r"无|未|禁止|严禁|切忌|并非")
-"""Cues the reply classifier does not need but the book's own answers use (无权私自记录, 无法直接找到我)."""
-
-
 def _negated_before(text: str, start: int) -> bool:
     window = text[max(0, start - NEGATION_REACH):start]
     return bool(window) and (negates(window) or bool(_MORE_NEGATION.search(window)))
@@ -231,7 +235,7 @@ def _opening_start(syl: Sequence[str]) -> int:
         if find(syl[:2], word) == [0]:
             i = 2
             break
-    found = find(syl[i:i + 4], _WORK_ID_WORD)
+    found = find(syl[i:i + 6], _WORK_ID_WORD)  # 好的，我工号… / 我的工号是…
     if found:
         i += found[0] + 2
         if list(syl[i:i + 1]) == list(_pattern("是")):
