@@ -29,16 +29,17 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Final, Iterable, Iterator, Sequence
+from typing import Any, Final, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
 from .audio import SAMPLE_RATE
+from . import rules
 from .errors import VoicebotError
+from .exercises import SITUATION_LABELS, Exercise, Step, resolve
 from .kb import Branch, Entry, KnowledgeBase
 from .matcher import Matcher
-from . import rules
 from .progress import Mastery, ProgressDB
 from .rules import Violation, canon, plain, syllable_key, syllables
 from .vad import Segment, SpeechDetector, segments
@@ -366,7 +367,7 @@ def score_key_points(entry: Entry, answer: str, book: KnowledgeBase, wording: fl
             coverage = max(coverage, wording)
         if _WORK_ID_KEY in point and work_id and work_id in _plain(answer):
             coverage = 100.0
-        out.append(KeyPointResult(point=point, coverage=coverage, made=coverage >= KEY_POINT_MADE))
+        out.append(KeyPointResult(point=text, coverage=coverage, made=coverage >= KEY_POINT_MADE))
     return tuple(out)
 
 
@@ -399,7 +400,7 @@ def score_answer(entry: Entry, answer_text: str, book: KnowledgeBase, matcher: M
     """Score one answer against the entry's standard answer and the book's rules."""
     if not canon(answer_text):
         return Score(entry_id=entry.id, answer=answer_text, total=0.0, tier=tier_of(0.0),
-                     key_points=tuple(KeyPointResult(k, 0.0, False) for k in entry.key_points),
+                     key_points=tuple(KeyPointResult(book.fill(k), 0.0, False) for k in entry.key_points),
                      wording=0.0, content=0.0, timing=timing, no_answer=True)
     wording = wording_similarity(entry, answer_text, book, matcher)
     points = score_key_points(entry, answer_text, book, wording)
@@ -471,17 +472,62 @@ def priority(mastery: Mastery | None, now: float) -> float:
     return WEAKNESS_WEIGHT * (1 - mastery.mastery / 100.0) + STALENESS_WEIGHT * staleness
 
 
+Item = Union[Entry, Exercise]
+"""What a drill asks: a book entry (one question), or a protocol drill or exchange (its steps)."""
+KINDS: Final = ("entry", "protocol", "exchange")
+"""Kinds of drill item: the book's entries, its protocols and service phrases, whole exchanges."""
+
+
+def kind_of(item: Item) -> str:
+    return item.kind if isinstance(item, Exercise) else "entry"
+
+
+def categories(book: KnowledgeBase) -> list[str]:
+    """Every category a drill can pick: the entries' and the exercises' (服务流程, 情景对话)."""
+    return sorted(set(book.categories()) | {x.category for x in book.exercises})
+
+
 def pick_entries(book: KnowledgeBase, progress_db: ProgressDB | None, trainee: str, category: str | None = None,
-                 count: int = 10, rng: random.Random | None = None, now: float | None = None) -> list[Entry]:
-    """The next `count` entries to drill: weakest and stalest first (spaced repetition)."""
+                 count: int = 10, rng: random.Random | None = None, now: float | None = None,
+                 kinds: Sequence[str] = ("entry",)) -> list[Any]:
+    """The next `count` items to drill: weakest and stalest first (spaced repetition). `kinds` says
+    which (entry, protocol, exchange); a category names its items whatever their kind."""
     rng = rng or random.Random()
     now = time.time() if now is None else now
-    if category is not None and category not in book.categories():
-        raise VoicebotError(f"no category {category!r} in the book: choose one of {', '.join(book.categories())}")
-    pool = [e for e in book if drillable(e) and (category is None or e.category == category)]
+    if category is not None and category not in categories(book):
+        raise VoicebotError(f"no category {category!r} in the book: choose one of {', '.join(categories(book))}")
+    items: list[Item] = [e for e in book if drillable(e)] + list(book.exercises)
+    if category is not None:
+        pool = [x for x in items if x.category == category]
+    else:
+        pool = [x for x in items if kind_of(x) in kinds]
     known = progress_db.mastery(trainee) if progress_db is not None else {}
     ranked = sorted(pool, key=lambda e: priority(known.get(e.id), now) + JITTER * rng.random(), reverse=True)
     return ranked[:max(0, count)]
+
+
+def step_entry(book: KnowledgeBase, exercise: Exercise, number: int) -> Entry:
+    """What the trainee's turn at step `number` (1-based) is scored against, as an entry: the book's
+    line for that moment, its key points, and the rules it is held to. A step down a branch keeps
+    the entry's claims (港澳台免费 stays wrong) but not its opening rules (the branch's line is not
+    the entry's opening)."""
+    step: Step = exercise.steps[number - 1]
+    entries = {e.id: e for e in book}
+    lines = tuple(resolve(step.answer, entries, book.protocols))
+    base = entries.get(step.answer.entry) if step.answer.entry else None
+    must_not: tuple[str, ...] = ()
+    key_points: tuple[str, ...] = step.key_points
+    language, notes = "zh", exercise.notes
+    if base is not None:
+        own = base.must_not
+        if step.answer.branch:
+            own = tuple(r for r in own if r in book.rules and book.rules[r].kind == "claim")
+        must_not = own
+        key_points = key_points or (() if step.answer.branch else base.key_points)
+        language, notes = base.language, base.notes + notes
+    return Entry(id=f"{exercise.id}_{number}", category=exercise.category, customer=(step.customer,),
+                 answer=lines, answer_mode="sequence", language=language, source=exercise.source,
+                 notes=notes, key_points=key_points, must_not=tuple(dict.fromkeys(must_not + step.must_not)))
 
 
 # ---------------------------------------------------------------- a drill session
@@ -498,6 +544,21 @@ class Question:
     """The line, placeholders filled."""
     language: str
     """zh, or en for the foreign callers' lines."""
+    situation: str = "normal"
+    """How the bot plays the line (exercises.SITUATIONS): quiet, noisy, silence…"""
+    item: str = ""
+    """The drill item progress is kept under: the entry's id, or the exercise's."""
+    step: int = 1
+    """1-based step of an exercise (1 for an entry)."""
+    steps: int = 1
+    """Steps of the item."""
+    title: str = ""
+    """The exercise's title (the situation in words), '' for an entry."""
+
+    @property
+    def label(self) -> str:
+        """The stage direction printed before the line (（客户声音很小）), '' for a plain line."""
+        return SITUATION_LABELS.get(self.situation, "")
 
 
 ANSWER_PAD_S: Final = 0.2
@@ -538,6 +599,39 @@ def record_answer(frames: Iterable[np.ndarray], end_silence_s: float = ANSWER_EN
     return samples
 
 
+QUIET_DB: Final = -20.0
+"""A quiet customer (服务用语3) is played this many dB below the voice's level."""
+NOISE_SNR_DB: Final = 3.0
+"""A noisy line (服务用语4) carries noise this far below the voice: words there, hard to make out."""
+SILENCE_S: Final = 3.0
+"""A silent customer (特殊问题5) is this long a stretch of an open line."""
+RINGBACK: Final = ((425.0, 0.4), (0.0, 0.2), (425.0, 0.4), (0.0, 2.0))
+"""A foreign double ring (tone Hz or silence, seconds), unlike the mainland's single long tone."""
+
+
+def situation_audio(voice: np.ndarray | None, situation: str, seed: int = 0) -> np.ndarray:
+    """The customer's line as the situation plays it (16 kHz mono float32)."""
+    rng = np.random.default_rng(seed)
+    if situation == "ringback":
+        parts = []
+        for _ in range(2):
+            for hz, seconds in RINGBACK:
+                t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+                parts.append((0.2 * np.sin(2 * np.pi * hz * t)).astype(np.float32))
+        return np.concatenate(parts)
+    if situation == "silence" or voice is None or not len(voice):
+        hiss = rng.standard_normal(int(SILENCE_S * SAMPLE_RATE)) * 10 ** (-65 / 20)   # an open line
+        return hiss.astype(np.float32)
+    voice = np.asarray(voice, dtype=np.float32)
+    if situation == "quiet":
+        return (voice * 10 ** (QUIET_DB / 20)).astype(np.float32)
+    if situation == "noisy":
+        rms = float(np.sqrt(np.mean(voice ** 2))) or 1e-3
+        noise = rng.standard_normal(len(voice)) * rms * 10 ** (-NOISE_SNR_DB / 20)
+        return np.clip(voice + noise, -1.0, 1.0).astype(np.float32)
+    return voice
+
+
 class DrillSession:
     """Asks the chosen entries one by one and scores each answer; `scores` keeps them in order."""
 
@@ -551,11 +645,19 @@ class DrillSession:
         self.scores: list[Score] = []
 
     def questions(self) -> Iterator[Question]:
-        """Customer lines drawn from each entry's phrasings (the book's wording or a paraphrase)."""
-        for number, entry in enumerate(self.entries, 1):
-            line = self.book.fill(self.rng.choice(entry.customer))
+        """Customer lines drawn from each entry's phrasings (the book's wording or a paraphrase); an
+        exercise's steps one after another, in order."""
+        for number, item in enumerate(self.entries, 1):
+            if isinstance(item, Exercise):
+                for n, step in enumerate(item.steps, 1):
+                    line = self.book.fill(step.customer)
+                    language = "en" if line and line.isascii() else "zh"
+                    yield Question(number, step_entry(self.book, item, n), line, language, step.situation,
+                                   item.id, n, len(item.steps), item.title)
+                continue
+            line = self.book.fill(self.rng.choice(item.customer))
             language = "en" if line.isascii() else "zh"
-            yield Question(number, entry, line, language)
+            yield Question(number, item, line, language, item=item.id)
 
     def answer(self, question: Question, text: str, timing: Timing | None = None) -> Score:
         """Score a typed (or already transcribed) answer."""

@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - older ruamel.yaml
     DocInfo = None  # type: ignore[assignment,misc]
 from ruamel.yaml.error import MarkedYAMLError
 
+from . import exercises as _exercises
 from . import offer as _offer
 from . import protocols as _protocols
 from .errors import KbError
@@ -173,6 +174,8 @@ class KnowledgeBase:
     """Overrides of the engines' option defaults, by section (matcher, policy, vad, call)."""
     rules: dict[str, Rule] = field(default_factory=dict)
     """Every rule of the book by id: rules.yaml's general ones and those defined under entries."""
+    exercises: tuple[_exercises.Exercise, ...] = ()
+    """Protocol drills and whole exchanges (drills.yaml), for `voicebot drill --protocols/--exchanges`."""
     problems: list[Problem] = field(default_factory=list)
 
     def rules_for(self, entry: Entry) -> list[Rule]:
@@ -814,6 +817,7 @@ def _load(path: Path) -> KnowledgeBase:
     kb.tuning = _load_tuning(loader, path / "tuning.yaml")
     kb.rules = dict(loader.rules)
     _check_must_not(loader, kb)
+    kb.exercises = _load_exercises(loader, path / "drills.yaml", kb)
     kb.problems = loader.problems
     return kb
 
@@ -831,6 +835,38 @@ def _load_rules(loader: _Loader, path: Path) -> None:
     for i, node in enumerate(data):
         loader.rule(str(path), node, _line(node) or _item_line(data, i), "rules.yaml")
     _check_texts(loader, str(path), data, "rules.yaml")
+
+
+def _load_exercises(loader: _Loader, path: Path, kb: KnowledgeBase) -> tuple[_exercises.Exercise, ...]:
+    """drills.yaml (optional): typed, and every reference it makes checked against the loaded book."""
+    if not path.exists():
+        return ()
+    data = loader.read(path)
+    if data is None:
+        return ()
+    found = _exercises.build(data, lambda line, msg: loader.problem(str(path), line, msg), _line)
+    _check_texts(loader, str(path), data, "drills.yaml")
+    entries = {e.id: e for e in kb.entries}
+    ids = set(entries)
+    out = []
+    for ex in found:
+        if ex.id in ids:
+            loader.problem(str(path), ex.line, f"{ex.id}: drill id is also an entry id: give the drill its own")
+            continue
+        ids.add(ex.id)
+        ok = True
+        for n, step in enumerate(ex.steps, 1):
+            try:
+                _exercises.resolve(step.answer, entries, kb.protocols)
+            except ValueError as err:
+                loader.problem(str(path), step.line, f"{ex.id} step {n}: {err}")
+                ok = False
+            for rule_id in step.must_not:
+                if rule_id not in kb.rules:
+                    loader.problem(str(path), step.line, f"{ex.id} step {n}: must_not names unknown rule '{rule_id}'")
+        if ok:
+            out.append(dataclasses.replace(ex, file=str(path)))
+    return tuple(out)
 
 
 def _book_answer(kb: KnowledgeBase, entry: Entry) -> str:
