@@ -15,6 +15,7 @@ matching, TTS) is measured in wall time and reported with each reply, but never 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,14 +25,21 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, WavAppender, frames, read_audio
+from .audio import SAMPLE_RATE, WavAppender, iter_audio_blocks
 from .dialog import Ended, Hangup, Heard, Policy, Ringback, Say, Silence, Started, Turn
+from .matcher import MAX_TEXT_CHARS
 from .record import RECORDING_FILE, CallLog
 from .text import to_simplified
 from .vad import SpeechDetector, SpeechEnded, SpeechStarted, VadOptions
 
 FRAME_MS = 30
 FRAME = SAMPLE_RATE * FRAME_MS // 1000
+FLUSH_S = 5.0
+"""The recording is appended (and fsynced) at least this often, so a long silence between turns
+neither piles up in memory nor is lost to a kill."""
+RINGBACK_SCAN_S = 60.0
+"""Ringback is looked for in this much of the first file (networks give up ringing after about a
+minute); only this prefix is held in memory, the rest of the file streams."""
 
 
 class Speaker(Protocol):
@@ -96,13 +104,15 @@ class CallRunner:
             vad_options = dataclasses.replace(policy.book.options("vad", VadOptions), frame_ms=FRAME_MS)
         self.vad = SpeechDetector(vad_options)
         self.folder = folder
-        self.log = CallLog(folder) if folder else None
-        self.recording = WavAppender(folder / RECORDING_FILE) if folder else None
+        self.log: CallLog | None = None          # both files are created with the first event, so a
+        self.recording: WavAppender | None = None  # call killed before it began leaves no empty files
+        self._closed = False
         self.on_event = on_event
         self.play = play
         self.result = CallResult(folder=folder)
         self.clock = 0  # samples on the call clock
-        self._pending: list[np.ndarray] = []  # recording buffer, flushed each turn
+        self._pending: list[np.ndarray] = []  # recording buffer, flushed each turn (and every FLUSH_S)
+        self._pending_samples = 0
         self._utt: Any = None
         self._preroll: deque[np.ndarray] = deque(maxlen=10)
         self._speech_end_t: float | None = None
@@ -120,19 +130,26 @@ class CallRunner:
     def emit(self, event: dict[str, Any]) -> None:
         event = {"t": round(event.pop("t", self.t), 3)} | event
         self.result.events.append(event)
-        if self.log:
+        if self.folder is not None and not self._closed:
+            if self.log is None:
+                self.log = CallLog(self.folder)
             self.log.write(event)
         if self.on_event:
             self.on_event(event)
 
     def _record_audio(self, samples: np.ndarray) -> None:
-        if self.recording is not None:
+        if self.folder is not None:
             self._pending.append(samples)
+            self._pending_samples += len(samples)
+            if self._pending_samples >= FLUSH_S * SAMPLE_RATE:
+                self._flush_recording()
 
     def _flush_recording(self) -> None:
-        if self.recording is not None and self._pending:
-            self.recording.append(np.concatenate(self._pending))
-            self._pending = []
+        if self.folder is not None and self._pending and not self._closed:
+            if self.recording is None:
+                self.recording = WavAppender(self.folder / RECORDING_FILE)
+            pending, self._pending, self._pending_samples = self._pending, [], 0
+            self.recording.append(np.concatenate(pending))
 
     def end(self, reason: str) -> None:
         """Close the call from outside the policy; the last event is a `hangup` with this reason."""
@@ -146,11 +163,14 @@ class CallRunner:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        self._flush_recording()
-        if self.recording is not None:
-            self.recording.close()
-        if self.log:
-            self.log.close()
+        try:
+            self._flush_recording()
+        finally:
+            self._closed = True
+            if self.recording is not None:
+                self.recording.close()
+            if self.log:
+                self.log.close()
 
     # -- the bot acts
 
@@ -171,10 +191,7 @@ class CallRunner:
                         event["endpoint_wait_ms"] = round((self.t - self._speech_end_t) * 1000, 1)
                 first_audio = False
                 self.emit(event)
-                self._record_audio(audio)
-                if self.play is not None:
-                    self.play(audio)
-                self.clock += len(audio)
+                self._speak(audio)
             else:
                 self.emit(action.event())
                 if isinstance(action, Hangup):
@@ -183,6 +200,25 @@ class CallRunner:
         # The no-input timer starts when the bot has finished speaking; its own tail is not heard.
         self.vad.reset_silence()
         self.vad.ignore(self.options.ignore_after_bot_s)
+
+    def _speak(self, audio: np.ndarray) -> None:
+        """The bot's line goes out: recorded, played, and the clock moves by its length."""
+        if self.play is not None:
+            self.play(audio)
+        if not (self.options.realtime and self.play is None):
+            self._record_audio(audio)
+            self.clock += len(audio)
+            return
+        # A simulation in real time: the line takes as long as it sounds, frame by frame, so a
+        # call stopped in the middle of it holds (and records) only what was said so far.
+        started = time.perf_counter()
+        for i in range(0, len(audio), FRAME):
+            chunk = audio[i:i + FRAME]
+            self._record_audio(chunk)
+            self.clock += len(chunk)
+            delay = started + (i + len(chunk)) / SAMPLE_RATE - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
 
     # -- the customer speaks
 
@@ -217,11 +253,12 @@ class CallRunner:
 
     def hear_text(self, text: str) -> Turn:
         """The customer typed a line: it takes the time of saying it, then the bot answers."""
+        text, capped = capped_line(text)
         start = self.t
         self.clock += int(max(1.0, len(text) / TYPED_CHARS_PER_S) * SAMPLE_RATE)
         turn = self.policy.handle(Heard(self.t, text))
         self.emit({"type": "heard", "text": text, "speech_start": round(start, 3), "speech_end": round(self.t, 3)}
-                  | turn.heard_fields())
+                  | capped | turn.heard_fields())
         self.act(turn)
         return turn
 
@@ -267,14 +304,14 @@ class CallRunner:
             transcript = utt.finish()
         else:
             transcript = self.recognizer.transcribe(ev.audio)
-        text = to_simplified(transcript.text)
+        text, capped = capped_line(to_simplified(transcript.text))
         heard = Heard(self.t, text, transcript.confidence, ev.level_dbfs, ev.snr_db,
                       transcript.language, transcript.language_prob)
         turn = self.policy.handle(heard)
         self.emit({"type": "heard", "text": text, "confidence": round(transcript.confidence, 3),
                    "speech_start": round(start, 3), "speech_end": round(end, 3),
                    "level_dbfs": round(ev.level_dbfs, 1), "snr_db": round(ev.snr_db, 1),
-                   "language": transcript.language} | turn.heard_fields())
+                   "language": transcript.language} | capped | turn.heard_fields())
         self.act(turn, work_started)
 
     # -- whole calls
@@ -312,6 +349,19 @@ class CallRunner:
         return self.result
 
 
+MAX_LINE_CHARS = MAX_TEXT_CHARS
+"""A customer line longer than this is cut (with `truncated_from` in its `heard` event, which the CLI
+shows as a warning): a turn is a sentence or two, and the matcher reads no further anyway. A
+recognised utterance is at most `VadOptions.max_speech_s` long, so this mostly guards typed lines."""
+
+
+def capped_line(text: str) -> tuple[str, dict[str, int]]:
+    """The line as the call keeps it, and `{"truncated_from": n}` when it was cut."""
+    if len(text) <= MAX_LINE_CHARS:
+        return text, {}
+    return text[:MAX_LINE_CHARS], {"truncated_from": len(text)}
+
+
 def end_reason(err: BaseException) -> str:
     """The hangup reason for a call ended by an exception."""
     if isinstance(err, KeyboardInterrupt):
@@ -319,40 +369,82 @@ def end_reason(err: BaseException) -> str:
     return getattr(err, "hangup_reason", "error")
 
 
-def simulated_line(files: list[np.ndarray], runner: CallRunner, gap_s: float, max_s: float) -> Iterator[np.ndarray]:
+def file_frames(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """Cut streamed blocks into FRAME-sized frames (the last padded with zeros), one block in memory."""
+    rest = np.zeros(0, dtype=np.float32)
+    for block in blocks:
+        data = np.concatenate([rest, block]) if rest.size else block
+        n = len(data) // FRAME * FRAME
+        for i in range(0, n, FRAME):
+            yield data[i:i + FRAME]
+        rest = data[n:]
+    if rest.size:
+        yield np.concatenate([rest, np.zeros(FRAME - rest.size, dtype=np.float32)])
+
+
+class SimulatedLine:
     """The customer's side of a simulated call: each file after the bot's reply, then silence.
 
-    A file starts `gap_s` after the bot stops speaking; while the bot speaks nothing is consumed.
+    Files stream block by block (`iter_audio_blocks`): memory does not grow with their length, and a
+    file is read once, as the call reaches it. A file starts `gap_s` after the bot stops speaking;
+    while the bot speaks nothing is consumed. The line ends at `max_s` on the call clock.
     """
-    silence = np.zeros(FRAME, dtype=np.float32)
-    queue: deque[np.ndarray] = deque()
-    pending = list(files)
-    while runner.t < max_s:
-        if not queue and pending and not runner.vad.in_speech:
-            # Start the next file once the bot has spoken and the gap has passed.
-            if runner.vad.silence_s >= gap_s:
-                queue.extend(frames(pending.pop(0), FRAME_MS))
-        yield queue.popleft() if queue else silence
+
+    def __init__(self, files: list[Iterator[np.ndarray]], runner: CallRunner, gap_s: float, max_s: float) -> None:
+        self.pending: deque[Iterator[np.ndarray]] = deque(files)
+        self.runner = runner
+        self.gap_s = gap_s
+        self.max_s = max_s
+        self.current: Iterator[np.ndarray] | None = None
+        self._silence = np.zeros(FRAME, dtype=np.float32)
+
+    def __iter__(self) -> SimulatedLine:
+        return self
+
+    def __next__(self) -> np.ndarray:
+        runner = self.runner
+        if runner.t >= self.max_s:
+            raise StopIteration
+        if self.current is None and self.pending and not runner.vad.in_speech \
+                and runner.vad.silence_s >= self.gap_s:
+            self.current = self.pending.popleft()   # the bot has spoken and the gap has passed
+        if self.current is not None:
+            frame = next(self.current, None)
+            if frame is not None:
+                return frame
+            self.current = None
+        return self._silence
 
 
 def simulate(policy: Policy, recognizer: Any, synthesizer: Speaker, customer_files: list[str | Path],
              folder: Path | None = None, options: CallOptions | None = None,
              on_event: Callable[[dict[str, Any]], None] | None = None) -> CallResult:
-    """One call whose customer side is the given audio files, one after another."""
+    """One call whose customer side is the given audio files, one after another, streamed."""
     from .ringback import detect_ringback
     options = options or CallOptions()
-    audio = [read_audio(f) for f in customer_files]
     runner = CallRunner(policy, recognizer, synthesizer, folder, options, on_event=on_event)
-    ringback_kind = None
-    if audio:
-        ring = detect_ringback(audio[0])
-        if ring.kind != "none":
-            ringback_kind = ring.kind
-            cut = int(ring.ends_at * SAMPLE_RATE)
-            runner._record_audio(audio[0][:cut])
-            runner.clock += cut
-            audio[0] = audio[0][cut:]
     try:
+        files = [file_frames(iter_audio_blocks(f)) for f in customer_files]
+        ringback_kind = None
+        if customer_files:
+            # Ringback comes first: look for it in the first minute, keep the rest streaming.
+            blocks = iter_audio_blocks(customer_files[0])
+            head: list[np.ndarray] = []
+            while sum(len(b) for b in head) < RINGBACK_SCAN_S * SAMPLE_RATE:
+                block = next(blocks, None)
+                if block is None:
+                    break
+                head.append(block)
+            first = np.concatenate(head) if head else np.zeros(0, dtype=np.float32)
+            ring = detect_ringback(first)
+            if ring.kind != "none":
+                ringback_kind = ring.kind
+                cut = int(ring.ends_at * SAMPLE_RATE)
+                runner._record_audio(first[:cut])
+                runner.clock += cut
+                first = first[cut:]
+            files[0] = file_frames(itertools.chain([first], blocks))
+            del head
         runner.start(ringback_kind)
     except BaseException as err:
         runner.end(end_reason(err))
@@ -360,4 +452,4 @@ def simulate(policy: Policy, recognizer: Any, synthesizer: Speaker, customer_fil
     if policy.ended:
         runner.close()
         return runner.result
-    return runner.run_frames(simulated_line(audio, runner, options.customer_gap_s, options.max_call_s))
+    return runner.run_frames(SimulatedLine(files, runner, options.customer_gap_s, options.max_call_s))

@@ -322,6 +322,9 @@ _MATCHERS: dict[Any, Any] = {}
 
 def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, Any]], None]:
     def show(ev: dict[str, Any]) -> None:
+        if ev.get("truncated_from"):
+            out.error(f"warning: a customer line of {ev['truncated_from']} characters: only its first "
+                      f"{len(ev['text'])} are kept (a customer turn is a sentence or two)")
         if args.json:
             emit_json(ev)
             return
@@ -355,25 +358,31 @@ def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, An
 
 def _call_options(args: argparse.Namespace, book: Any) -> Any:
     from .call import CallOptions
-    return dataclasses.replace(book.options("call", CallOptions), second_visit=getattr(args, "second_visit", False))
+    opts = dataclasses.replace(book.options("call", CallOptions), second_visit=getattr(args, "second_visit", False))
+    if getattr(args, "realtime", False):
+        opts = dataclasses.replace(opts, realtime=True)
+    return opts
 
 
 def cmd_simulate(args: argparse.Namespace, out: Out) -> int:
-    from .audio import read_audio
+    from .audio import check_audio
     from .call import simulate
-    from .record import new_call_dir
-    for f in args.files:          # every file is checked before the call starts: one clear error
-        read_audio(f)
+    from .record import new_call_dir, remove_if_empty
+    for f in args.files:          # every file is checked before the call starts (its header only:
+        check_audio(f)            # the files stream during the call, read once)
     book = _load_kb(args)
     rec = _recognizer(args, out, book)
     synth = _synthesizer(args, book)
     groups = [[f] for f in args.files] if args.each else [list(args.files)]
     for files in groups:
         folder = new_call_dir(args.out)
-        if not args.json:
-            out.print(f"call record: {folder}", style="dim")
-        result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args, book),
-                          on_event=_event_printer(args, out))
+        try:
+            if not args.json:
+                out.print(f"call record: {folder}", style="dim")
+            result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args, book),
+                              on_event=_event_printer(args, out))
+        finally:
+            remove_if_empty(folder)   # a call stopped before its first event leaves no empty folder
         if not args.json:
             out.print(f"call ended: {result.ended or 'line silent'}; record in {folder}", style="dim")
     return 0
@@ -555,6 +564,9 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
     call_opts(p)
     p.add_argument("files", nargs="+", metavar="WAV")
     p.add_argument("--each", action="store_true", help="each file its own call")
+    p.add_argument("--realtime", action="store_true",
+                   help="run the call at real speed (the files and the bot's lines take as long as they sound), "
+                        "as a live call would; the default runs as fast as the machine can")
 
     p = add("demo", cmd_demo, "a demo call from a shipped customer recording, answered by voice")
     call_opts(p)
