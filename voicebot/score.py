@@ -37,6 +37,7 @@ from .errors import AudioError, VoicebotError
 from .kb import Entry, KnowledgeBase
 from .matcher import Matcher
 from .record import EVENTS_FILE, load_events
+from .replies import KINDS as REPLY_KINDS, ReplyClassifier
 from .text import pinyin_syllables, to_simplified
 from .vad import Segment, VadOptions, segments
 
@@ -265,6 +266,22 @@ class CallScore:
 
 # ---------------------------------------------------------------- a two-channel recording
 
+_FOLDER_HINT: Final = "for one of our call records give its folder (`voicebot score calls/<time>/`)"
+
+
+def check_two_channels(path: str | Path) -> None:
+    """AudioError (one line, with the fix) unless the file is audio with exactly two channels:
+    checked before the recogniser loads."""
+    p = Path(path)
+    info = audio_info(p)
+    if info.channels == 1:
+        raise AudioError(f"{p}: a mono recording: `voicebot score` needs the agent and the customer on separate "
+                         f"channels (export the call centre's two-channel recording); {_FOLDER_HINT}")
+    if info.channels > 2:
+        raise AudioError(f"{p}: {info.channels} channels: give a two-channel recording (agent on one side, "
+                         f"customer on the other), e.g. `sox {p.name} two.wav remix 1 2`")
+
+
 def read_channels(path: str | Path, agent_channel: str) -> tuple[np.ndarray, np.ndarray]:
     """(agent, customer) at 16 kHz float32 from a two-channel recording.
 
@@ -275,14 +292,7 @@ def read_channels(path: str | Path, agent_channel: str) -> tuple[np.ndarray, np.
     if agent_channel not in CHANNELS:
         raise VoicebotError(f"--agent-channel {agent_channel!r}: give left or right (the channel the agent is on)")
     p = Path(path)
-    info = audio_info(p)
-    folder_hint = "for one of our call records give its folder (`voicebot score calls/<time>/`)"
-    if info.channels == 1:
-        raise AudioError(f"{p}: a mono recording: `voicebot score` needs the agent and the customer on separate "
-                         f"channels (export the call centre's two-channel recording); {folder_hint}")
-    if info.channels > 2:
-        raise AudioError(f"{p}: {info.channels} channels: give a two-channel recording (agent on one side, "
-                         f"customer on the other), e.g. `sox {p.name} two.wav remix 1 2`")
+    check_two_channels(p)
     try:
         data, rate = sf.read(str(p), dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as err:
@@ -292,7 +302,7 @@ def read_channels(path: str | Path, agent_channel: str) -> tuple[np.ndarray, np.
         raise AudioError(f"{p}: no usable samples (empty, NaN or infinite): export the recording again as 16-bit PCM")
     if float(np.max(np.abs(data[:, 0] - data[:, 1]))) <= SAME_AUDIO_TOLERANCE:
         raise AudioError(f"{p}: both channels hold the same audio (a mono recording saved as stereo): export the "
-                         f"call centre's recording with the agent and the customer on separate channels; {folder_hint}")
+                         f"call centre's recording with the agent and the customer on separate channels; {_FOLDER_HINT}")
     left, right = (np.ascontiguousarray(resample(data[:, i], int(rate), SAMPLE_RATE)) for i in (0, 1))
     return (left, right) if agent_channel == "left" else (right, left)
 
@@ -333,13 +343,21 @@ def transcribe_turns(agent: np.ndarray, customer: np.ndarray, recognizer: Any,
     return turns
 
 
-def label_turns(turns: Iterable[Turn], matcher: Matcher) -> list[Turn]:
-    """Customer turns with the book entry the matcher finds (agent turns unchanged)."""
+def label_turns(turns: Iterable[Turn], book: KnowledgeBase, matcher: Matcher) -> list[Turn]:
+    """Customer turns with the book entry the matcher finds (agent turns unchanged). As in the call's
+    policy, a line that is plainly a reply (好的, 嗯, 不需要: replies.yaml, at the policy's strong-reply
+    score) is no challenge, unless it thanks (好的谢谢 is 服务用语2)."""
+    replies = ReplyClassifier(book.replies, book.reply_patterns)
+    strong = book.options("policy", PolicyOptions).strong_reply_score
     out = []
     for turn in turns:
         if turn.side == CUSTOMER:
-            m = matcher.match(turn.text)
-            turn = replace(turn, entry_id=m.entry.id if m.entry else None, match=m.reason, match_score=m.score)
+            reply = None if _is_thanks(turn) else replies.classify(turn.text, REPLY_KINDS, strong).kind
+            if reply is not None:
+                turn = replace(turn, entry_id=None, match=f"reply:{reply}", match_score=None)
+            else:
+                m = matcher.match(turn.text)
+                turn = replace(turn, entry_id=m.entry.id if m.entry else None, match=m.reason, match_score=m.score)
         out.append(turn)
     return out
 
@@ -580,7 +598,7 @@ def score_recording(path: str | Path, agent_channel: str, book: KnowledgeBase, m
                     recognizer: Any, vad_options: VadOptions | None = None) -> CallScore:
     """Score a two-channel call recording (the agent on `agent_channel`)."""
     agent, customer = read_channels(path, agent_channel)
-    turns = label_turns(transcribe_turns(agent, customer, recognizer, vad_options), matcher)
+    turns = label_turns(transcribe_turns(agent, customer, recognizer, vad_options), book, matcher)
     return score_turns(turns, book, matcher, str(path), "recording", agent_channel, agent.size / SAMPLE_RATE)
 
 
