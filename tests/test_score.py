@@ -24,7 +24,7 @@ from voicebot.audio import SAMPLE_RATE, read_audio
 from voicebot.cli import main
 from voicebot.errors import AudioError
 from voicebot.score import (AGENT, CUSTOMER, CallScore, Turn, count_words, label_turns, read_channels,
-                            score_record, score_recording, score_turns, transcribe_turns)
+                            score_record, score_recording, score_turns, simplified, transcribe_turns)
 from voicebot.score_html import render
 
 OPENING = "您好，这里是北京移动10086客服，我的工号是8086。"
@@ -194,6 +194,11 @@ def test_bad_input_is_one_line_with_the_fix(tmp_path, capsys):
     assert main(["--kb", KB, "score", str(same), "--agent-channel", "right"]) == 3
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "same audio" in err
+
+
+def test_whispers_taiwan_characters_become_the_books():
+    assert simplified("您先別著急，我們對客戶") == "您先别着急，我们对客户"
+    assert simplified("他很著名") == "他很著名"
 
 
 def test_a_channel_without_speech_is_named(tmp_path):

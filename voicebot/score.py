@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, Iterable, Iterator, Literal, Sequence
 
@@ -307,6 +308,19 @@ def read_channels(path: str | Path, agent_channel: str) -> tuple[np.ndarray, np.
     return (left, right) if agent_channel == "left" else (right, left)
 
 
+@lru_cache(maxsize=1)
+def _tw2s() -> Any:
+    import opencc
+    return opencc.OpenCC("tw2s")
+
+
+def simplified(text: str) -> str:
+    """Simplified characters from whisper's traditional ones. whisper writes Taiwan's usage, which
+    `text.to_simplified` (OpenCC t2s) leaves half done: 別著急 → 别著急, so 着急 and its syllables are
+    lost to the scorer; OpenCC tw2s reads 著 in context (别着急, 著名 stays)."""
+    return to_simplified(_tw2s().convert(text))
+
+
 def _groups(found: dict[str, list[Segment]]) -> list[tuple[str, float, float]]:
     """(side, start, end) of each turn: same-side segments joined across short pauses, never across
     the other side's speech and never beyond WINDOW_S."""
@@ -337,7 +351,7 @@ def transcribe_turns(agent: np.ndarray, customer: np.ndarray, recognizer: Any,
         samples = audio[side]
         a = max(0, int((start - PAD_S) * SAMPLE_RATE))
         b = min(samples.size, int((end + PAD_S) * SAMPLE_RATE))
-        text = to_simplified(recognizer.transcribe(np.asarray(samples[a:b], dtype=np.float32)).text).strip()
+        text = simplified(recognizer.transcribe(np.asarray(samples[a:b], dtype=np.float32)).text).strip()
         if text:
             turns.append(Turn(side, start, end, text))  # type: ignore[arg-type]
     return turns
