@@ -153,3 +153,21 @@ def test_background_work_waits_while_paused_and_while_the_call_renders(tmp_path:
         assert sorted(c for c in order if c not in mine) == sorted(["好的", "收到", "明白"])
     finally:
         renderer.close()
+
+
+def test_a_live_call_renders_its_likely_next_lines_while_it_goes_on(book, tmp_path: Path) -> None:
+    from voicebot.call import CallOptions, CallRunner
+    cached = CachedSynthesizer(SlowEngine(clause_s=0.01), tmp_path)
+    played: list[int] = []
+    runner = CallRunner(Policy(book), None, cached, play=lambda audio: played.append(audio.size))
+    try:
+        runner.start()
+        assert played and runner._ahead is not None
+        assert runner._ahead.idle(timeout=20)
+        prompt = book.fill(book.protocols.no_response.prompt, {})
+        assert cached.cached(prompt)  # ready before the line is ever silent
+        assert (prompt, "zh") in runner._ahead.rendered
+    finally:
+        runner.close()
+    # a simulation's clock never waits for the voice: nothing renders behind it
+    assert CallRunner(Policy(book), None, cached, options=CallOptions())._ahead is None

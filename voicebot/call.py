@@ -28,6 +28,9 @@ from .audio import SAMPLE_RATE, WavAppender, frames, read_audio
 from .dialog import Ended, Hangup, Heard, Policy, Ringback, Say, Silence, Started, Turn
 from .record import RECORDING_FILE, CallLog
 from .text import to_simplified
+from .tts.background import BackgroundRenderer
+from .tts.cache import CachedSynthesizer
+from .tts.lines import next_lines
 from .vad import SpeechDetector, SpeechEnded, SpeechStarted, VadOptions
 
 FRAME_MS = 30
@@ -59,6 +62,10 @@ class CallOptions:
     real time (live calls, `realtime`): a simulation stays the same run after run."""
     realtime: bool = False
     """Feed simulated customer audio at real speed (benchmarks; live calls are real time anyway)."""
+    render_ahead: bool = True
+    """Render the lines the bot may say next (branches, repeat, protocol lines) in a background
+    thread while the customer listens and talks, so an uncached line rarely keeps anyone waiting.
+    Only in real time (live calls, `realtime`): a simulation's clock never waits for the voice."""
 
 
 @dataclass
@@ -110,6 +117,8 @@ class CallRunner:
         self._stale: Future[Any] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self.preempted_turns = 0
+        self._ahead = _renderer(synthesizer) if self.options.render_ahead and (
+            self.options.realtime or play is not None) else None
 
     # -- bookkeeping
 
@@ -143,6 +152,9 @@ class CallRunner:
             self.close()
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
+            self._ahead = None
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -156,6 +168,8 @@ class CallRunner:
 
     def act(self, actions: Iterable[Any], work_started: float | None = None) -> None:
         """Carry out the policy's actions: speak, record, escalate, hang up."""
+        if self._ahead is not None and not self.policy.ended:
+            self._ahead.submit(next_lines(self.policy))  # rendered while this turn plays
         first_audio = True
         for action in actions:
             if isinstance(action, Say):
@@ -198,6 +212,8 @@ class CallRunner:
         self._maybe_preempt()
         for ev in events:
             if isinstance(ev, SpeechStarted):
+                if self._ahead is not None:
+                    self._ahead.pause()  # the recogniser gets the cores while the customer talks
                 self._utt = self.recognizer.start()
                 for old in self._preroll:
                     self._utt.accept(old)
@@ -310,6 +326,11 @@ class CallRunner:
             raise
         self.end("line_silent")
         return self.result
+
+
+def _renderer(synthesizer: Any) -> BackgroundRenderer | None:
+    """A background renderer for a voice with a cache (nothing to fill without one)."""
+    return BackgroundRenderer(synthesizer) if isinstance(synthesizer, CachedSynthesizer) else None
 
 
 def end_reason(err: BaseException) -> str:
