@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 import numpy as np
 
 from .audio import SAMPLE_RATE, WavAppender, frames, read_audio
+from .endpointing import expecting_reply, finished_by
 from .dialog import Ended, Hangup, Heard, Policy, Ringback, Say, Silence, Started, Turn
 from .record import RECORDING_FILE, CallLog
 from .text import to_simplified
@@ -117,6 +118,8 @@ class CallRunner:
         self._stale: Future[Any] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self.preempted_turns = 0
+        self._partial: str | None = None
+        self._early: Future[Any] | None = None
         self._ahead = _renderer(synthesizer) if self.options.render_ahead and (
             self.options.realtime or play is not None) else None
 
@@ -206,7 +209,9 @@ class CallRunner:
         self.clock += len(frame)
         events = self.vad.push(frame)
         if self._utt is not None:
-            self._utt.accept(frame)
+            partial = self._utt.accept(frame)
+            if partial is not None:
+                self._partial = partial.text
         else:
             self._preroll.append(frame)
         self._maybe_preempt()
@@ -214,7 +219,7 @@ class CallRunner:
             if isinstance(ev, SpeechStarted):
                 if self._ahead is not None:
                     self._ahead.pause()  # the recogniser gets the cores while the customer talks
-                self._utt = self.recognizer.start()
+                self._utt, self._partial = self.recognizer.start(), None
                 for old in self._preroll:
                     self._utt.accept(old)
                 self._preroll.clear()
@@ -222,6 +227,11 @@ class CallRunner:
                 self._turn(ev)
                 if self.policy.ended:
                     return
+        if self.vad.in_speech and self._ends_early():
+            self._preempt = self._preempt or self._early
+            self._turn(self.vad.end_now()[0])
+            if self.policy.ended:
+                return
         if not self.vad.in_speech and self.vad.silence_s >= self.policy.timeout_s():
             self._silence(self.vad.silence_s)
 
@@ -265,8 +275,36 @@ class CallRunner:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preemptive-asr")
             self._preempt = self._pool.submit(self.recognizer.transcribe, self._utt.samples)
 
+    def _ends_early(self) -> bool:
+        """The words so far show the customer has finished (`endpointing`): end the turn before
+        the full trailing-silence wait. Words come from the streaming recogniser's partial text,
+        or from whisper's decode started at silence onset (live: once it is done; simulated: run
+        here, once per pause, so a simulation gives the same turns every run)."""
+        opts = self.vad.options
+        trailing_ms = self.vad.trailing_silence_s * 1000
+        if trailing_ms == 0.0:
+            self._early = None  # the customer went on: words decoded in the pause are stale
+        if (trailing_ms < min(opts.reply_end_ms, opts.question_end_ms) or self._utt is None
+                or not (expecting_reply(self.policy) or opts.question_end_ms < opts.end_silence_ms)):
+            return False
+        if not hasattr(self._utt, "samples"):
+            text = self._partial
+        elif self._preempt is not None:
+            text = self._preempt.result().text if self._preempt.done() else None
+        elif self.options.realtime or self.play is not None:
+            text = None  # the early decode has not started (a stale one still runs)
+        else:
+            if self._early is None:
+                self._early = Future()
+                self._early.set_result(self.recognizer.transcribe(self._utt.samples))
+            text = self._early.result().text
+        cue = finished_by(to_simplified(text), self.policy) if text else None
+        wait = {"reply": opts.reply_end_ms, "question": opts.question_end_ms}.get(cue or "", None)
+        return wait is not None and trailing_ms >= wait and trailing_ms < opts.end_silence_ms
+
     def _turn(self, ev: SpeechEnded) -> None:
         work_started = time.perf_counter()
+        self._early = None
         # VAD times count customer audio only; the call clock also counts the bot's speech.
         offset = self.t - self.vad.t
         start, end = ev.start + offset, ev.t + offset
@@ -358,12 +396,13 @@ def simulated_line(files: list[np.ndarray], runner: CallRunner, gap_s: float, ma
 
 def simulate(policy: Policy, recognizer: Any, synthesizer: Speaker, customer_files: list[str | Path],
              folder: Path | None = None, options: CallOptions | None = None,
-             on_event: Callable[[dict[str, Any]], None] | None = None) -> CallResult:
+             on_event: Callable[[dict[str, Any]], None] | None = None,
+             vad_options: VadOptions | None = None) -> CallResult:
     """One call whose customer side is the given audio files, one after another."""
     from .ringback import detect_ringback
     options = options or CallOptions()
     audio = [read_audio(f) for f in customer_files]
-    runner = CallRunner(policy, recognizer, synthesizer, folder, options, on_event=on_event)
+    runner = CallRunner(policy, recognizer, synthesizer, folder, options, vad_options, on_event=on_event)
     ringback_kind = None
     if audio:
         ring = detect_ringback(audio[0])
