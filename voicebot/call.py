@@ -26,10 +26,14 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 import numpy as np
 
 from .audio import SAMPLE_RATE, WavAppender, iter_audio_blocks
+from .endpointing import expecting_reply, finished_by
 from .dialog import Ended, Hangup, Heard, Policy, Ringback, Say, Silence, Started, Turn
 from .matcher import MAX_TEXT_CHARS
 from .record import RECORDING_FILE, CallLog
 from .text import to_simplified
+from .tts.background import BackgroundRenderer
+from .tts.cache import CachedSynthesizer
+from .tts.lines import next_lines
 from .vad import SpeechDetector, SpeechEnded, SpeechStarted, VadOptions
 
 FRAME_MS = 30
@@ -67,6 +71,10 @@ class CallOptions:
     real time (live calls, `realtime`): a simulation stays the same run after run."""
     realtime: bool = False
     """Feed simulated customer audio at real speed (benchmarks; live calls are real time anyway)."""
+    render_ahead: bool = True
+    """Render the lines the bot may say next (branches, repeat, protocol lines) in a background
+    thread while the customer listens and talks, so an uncached line rarely keeps anyone waiting.
+    Only in real time (live calls, `realtime`): a simulation's clock never waits for the voice."""
 
 
 @dataclass
@@ -120,6 +128,10 @@ class CallRunner:
         self._stale: Future[Any] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self.preempted_turns = 0
+        self._partial: str | None = None
+        self._early: Future[Any] | None = None
+        self._ahead = _renderer(synthesizer) if self.options.render_ahead and (
+            self.options.realtime or play is not None) else None
 
     # -- bookkeeping
 
@@ -160,6 +172,9 @@ class CallRunner:
             self.close()
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
+            self._ahead = None
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -176,6 +191,8 @@ class CallRunner:
 
     def act(self, actions: Iterable[Any], work_started: float | None = None) -> None:
         """Carry out the policy's actions: speak, record, escalate, hang up."""
+        if self._ahead is not None and not self.policy.ended:
+            self._ahead.submit(next_lines(self.policy))  # rendered while this turn plays
         first_audio = True
         for action in actions:
             if isinstance(action, Say):
@@ -228,13 +245,17 @@ class CallRunner:
         self.clock += len(frame)
         events = self.vad.push(frame)
         if self._utt is not None:
-            self._utt.accept(frame)
+            partial = self._utt.accept(frame)
+            if partial is not None:
+                self._partial = partial.text
         else:
             self._preroll.append(frame)
         self._maybe_preempt()
         for ev in events:
             if isinstance(ev, SpeechStarted):
-                self._utt = self.recognizer.start()
+                if self._ahead is not None:
+                    self._ahead.pause()  # the recogniser gets the cores while the customer talks
+                self._utt, self._partial = self.recognizer.start(), None
                 for old in self._preroll:
                     self._utt.accept(old)
                 self._preroll.clear()
@@ -242,6 +263,11 @@ class CallRunner:
                 self._turn(ev)
                 if self.policy.ended:
                     return
+        if self.vad.in_speech and self._ends_early():
+            self._preempt = self._preempt or self._early
+            self._turn(self.vad.end_now()[0])
+            if self.policy.ended:
+                return
         if not self.vad.in_speech and self.vad.silence_s >= self.policy.timeout_s():
             self._silence(self.vad.silence_s)
 
@@ -286,8 +312,36 @@ class CallRunner:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preemptive-asr")
             self._preempt = self._pool.submit(self.recognizer.transcribe, self._utt.samples)
 
+    def _ends_early(self) -> bool:
+        """The words so far show the customer has finished (`endpointing`): end the turn before
+        the full trailing-silence wait. Words come from the streaming recogniser's partial text,
+        or from whisper's decode started at silence onset (live: once it is done; simulated: run
+        here, once per pause, so a simulation gives the same turns every run)."""
+        opts = self.vad.options
+        trailing_ms = self.vad.trailing_silence_s * 1000
+        if trailing_ms == 0.0:
+            self._early = None  # the customer went on: words decoded in the pause are stale
+        if (trailing_ms < min(opts.reply_end_ms, opts.question_end_ms) or self._utt is None
+                or not (expecting_reply(self.policy) or opts.question_end_ms < opts.end_silence_ms)):
+            return False
+        if not hasattr(self._utt, "samples"):
+            text = self._partial
+        elif self._preempt is not None:
+            text = self._preempt.result().text if self._preempt.done() else None
+        elif self.options.realtime or self.play is not None:
+            text = None  # the early decode has not started (a stale one still runs)
+        else:
+            if self._early is None:
+                self._early = Future()
+                self._early.set_result(self.recognizer.transcribe(self._utt.samples))
+            text = self._early.result().text
+        cue = finished_by(to_simplified(text), self.policy) if text else None
+        wait = {"reply": opts.reply_end_ms, "question": opts.question_end_ms}.get(cue or "", None)
+        return wait is not None and trailing_ms >= wait and trailing_ms < opts.end_silence_ms
+
     def _turn(self, ev: SpeechEnded) -> None:
         work_started = time.perf_counter()
+        self._early = None
         # VAD times count customer audio only; the call clock also counts the bot's speech.
         offset = self.t - self.vad.t
         start, end = ev.start + offset, ev.t + offset
@@ -362,6 +416,11 @@ def capped_line(text: str) -> tuple[str, dict[str, int]]:
     return text[:MAX_LINE_CHARS], {"truncated_from": len(text)}
 
 
+def _renderer(synthesizer: Any) -> BackgroundRenderer | None:
+    """A background renderer for a voice with a cache (nothing to fill without one)."""
+    return BackgroundRenderer(synthesizer) if isinstance(synthesizer, CachedSynthesizer) else None
+
+
 def end_reason(err: BaseException) -> str:
     """The hangup reason for a call ended by an exception."""
     if isinstance(err, KeyboardInterrupt):
@@ -418,11 +477,12 @@ class SimulatedLine:
 
 def simulate(policy: Policy, recognizer: Any, synthesizer: Speaker, customer_files: list[str | Path],
              folder: Path | None = None, options: CallOptions | None = None,
-             on_event: Callable[[dict[str, Any]], None] | None = None) -> CallResult:
+             on_event: Callable[[dict[str, Any]], None] | None = None,
+             vad_options: VadOptions | None = None) -> CallResult:
     """One call whose customer side is the given audio files, one after another, streamed."""
     from .ringback import detect_ringback
     options = options or CallOptions()
-    runner = CallRunner(policy, recognizer, synthesizer, folder, options, on_event=on_event)
+    runner = CallRunner(policy, recognizer, synthesizer, folder, options, vad_options, on_event=on_event)
     try:
         files = [file_frames(iter_audio_blocks(f)) for f in customer_files]
         ringback_kind = None

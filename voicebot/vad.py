@@ -57,6 +57,16 @@ class VadOptions:
     200-400 ms between phrases, so less cuts sentences in two; vosk itself endpoints after 0.5 s
     (confident) to 1.0 s of silence, and people accept 500-800 ms from their last word to the
     bot's voice. 600 ms ends a turn inside that window with room for the reply."""
+    reply_end_ms: int = 300
+    """Silence that ends a turn whose words are a short reply to the yes/no question the bot just
+    asked (可以 / 不需要 / 没兴趣): the customer has clearly finished (`voicebot.endpointing`). Shorter
+    than a breath between phrases, longer than the gap between syllables."""
+    question_end_ms: int = 600
+    """Silence that ends a turn whose words are a complete question (…吗, 多少, 为什么). Measured on
+    the fixtures (benchmarks/bench_call.py --cutoffs): a first clause that reads as a whole
+    question (我的资料你们不是都有吗，还问我干嘛) is followed by pauses of up to 570 ms, so any
+    shorter wait cuts customers off; raise `end_silence_ms` and this cue still ends questions at
+    this wait."""
     pre_roll_ms: int = 200
     """Audio kept before the detected start, so the recogniser hears the first consonant that
     the detector only counts as speech once it is voiced."""
@@ -294,6 +304,14 @@ class SpeechDetector:
             # A copy: the caller may reuse its buffer, and frames live on in utterance audio.
             self._process(buf[k * self._frame : (k + 1) * self._frame].copy(), events)
         self._pending = buf[n_full * self._frame :].copy()
+        return events
+
+    def end_now(self) -> list[VadEvent]:
+        """End the utterance in progress here, before `end_silence_ms` (the call judged from the
+        words that the customer has finished); [] outside speech."""
+        events: list[VadEvent] = []
+        if self._in_speech:
+            self._end(events)
         return events
 
     def flush(self) -> list[VadEvent]:
