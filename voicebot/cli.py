@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 from .console import Out, emit_json
 from .drill_cli import register as _register_drill
+from .score_cli import register as _register_score
 from .errors import Terminated, VoicebotError
 
 EXIT_USAGE = 2
@@ -36,6 +37,7 @@ commands, from the book to a whole call:
   report CALL          a call record summarised for the trainer
   drill                the bot plays the customer, you answer, you get scored
   progress             a trainee's mastery per category
+  score CALL           a recorded call scored against the book (two-channel WAV or calls/<time>/)
 
 exit codes: 0 ok, 1 failure, 2 usage, 3 audio file, 4 audio device, 5 model,
             6 script book, 7 text-to-speech, 8 output (call record, --out), 130 interrupted (Ctrl-C),
@@ -675,7 +677,7 @@ def _register_voice(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> No
 
 
 _EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [
-    _register_speech, _register_drill, _register_voice]
+    _register_speech, _register_drill, _register_voice, _register_score]
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
