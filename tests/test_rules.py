@@ -96,6 +96,9 @@ def test_claims_are_heard_by_sound(book, matcher) -> None:
     # whisper's homophones: 恢复 for 回复, 回店 for 回电.
     assert "promise_reply" in broken(book, matcher, "c_check_data", "您的建议我记录了，到时候恢复您")
     assert "promise_reply" in broken(book, matcher, "q27_store_complaint", "处理好了给您回店话")
+    # whisper's traditional characters and spaced words (vosk) are read the same way.
+    assert "free_abroad" in broken(book, matcher, "q06_hk_macau_taiwan", "港澳台 接聽 是 免費 的")
+    assert "different_numbers" in broken(book, matcher, "q05_caller_id", "零幺零幺零零八六 不是 我們 的 號碼")
 
 
 def test_the_claim_is_found_in_its_own_clause(book) -> None:
@@ -226,3 +229,8 @@ def test_words_to_avoid_count_over_a_whole_call(book) -> None:
     assert all("特殊问题3" in v.message and v.severity == "style" for v in violations)
     # Each line alone is within the cap: only the whole call breaks it.
     assert all(call_rules([line], book)[0] == () for line in lines)
+    # The book's general rules hold on every line of a call, whichever challenge it answers.
+    call = lines + ["您要投诉的话挂机后打10086投诉吧", "我这边帮您查了一下，您这个业务没开通"]
+    broken = {v.rule: v for v in call_rules(call, book)[0]}
+    assert {"complaint_sent_to_10086", "look_up_data", "overuse_先生", "overuse_对"} == set(broken)
+    assert broken["look_up_data"].said == "我这边帮您查了一下" and broken["look_up_data"].severity == "contradicts"

@@ -315,10 +315,19 @@ def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[V
 
 
 def call_rules(agent_lines: Sequence[str], book: KnowledgeBase) -> tuple[tuple[Violation, ...], dict[str, int]]:
-    """Call-wide rules over all the agent's lines of one call (特殊问题3: 先生/女士, 咱/咱们, a filler
-    对, at most two or three times a call): the violations and each group's count."""
+    """Call-wide rules over all the agent's lines of one call: the general rules that hold for every
+    answer (scope all in rules.yaml: no complaint sent to 10086, no lookup of the customer's data, no
+    consent assumed, no data shared), each reported once for the first line breaking it, then the
+    caps of 特殊问题3 (先生/女士, 咱/咱们, a filler 对, at most two or three times a call) over the
+    whole call. Returns the violations and each capped group's count."""
+    general = [r for r in book.rules.values() if r.scope == "all"]
+    found: dict[str, Violation] = {}
+    for line in agent_lines:
+        for v in rules.check(general, line, book.settings):
+            found.setdefault(v.rule, v)
     words = book.protocols.words_to_avoid
-    return rules.overused(agent_lines, words.cap, words.groups)
+    over, counts = rules.overused(agent_lines, words.cap, words.groups)
+    return tuple(found.values()) + over, counts
 
 
 # ---------------------------------------------------------------- timing
