@@ -17,9 +17,9 @@ from voicebot.cli import main
 from voicebot.dialog import Policy, PolicyOptions
 from voicebot.record import read_events, report
 
-from helpers import KB, customer_wav, fake_sound_card, heard_events, say_events
+from helpers import FIXTURE_KB, customer_wav, fake_sound_card, heard_events, say_events
 
-FIXTURE = kb.load(KB)
+FIXTURE = kb.load(FIXTURE_KB)
 """The fixture book these calls run on (tests/data/book)."""
 HEAR_ME = FIXTURE.fill(FIXTURE.protocols.no_response.prompt)
 NO_RESPONSE_CLOSING = FIXTURE.fill(FIXTURE.protocols.no_response.closing)
@@ -36,7 +36,7 @@ def run(fixture_book, fixture_matcher, whisper, synth, files, tmp_path, **opts):
 def test_forty_seconds_of_silence_runs_the_no_response_protocol(tmp_path, capsys):
     silence = tmp_path / "silence.wav"
     write_wav(silence, np.zeros(40 * SAMPLE_RATE, dtype=np.float32))
-    assert main(["--kb", KB, "simulate", "--json", "--asr", "whisper",
+    assert main(["--kb", FIXTURE_KB, "simulate", "--json", "--asr", "whisper",
                  "--out", str(tmp_path / "calls"), str(silence)]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     spoken = say_events(events)
@@ -155,7 +155,7 @@ def _corrupt_header(path):
 def test_bad_files_give_one_line_error_and_nonzero_exit(tmp_path, capsys, make, message):
     path = tmp_path / "customer.wav"
     make(path)
-    code = main(["--kb", KB, "simulate", "--out", str(tmp_path / "calls"), str(path)])
+    code = main(["--kb", FIXTURE_KB, "simulate", "--out", str(tmp_path / "calls"), str(path)])
     err = capsys.readouterr().err.strip()
     assert code == 3
     assert "\n" not in err and "Traceback" not in err
@@ -169,7 +169,7 @@ def test_bad_files_give_one_line_error_and_nonzero_exit(tmp_path, capsys, make, 
 def test_transcript_survives_a_kill_mid_call(tmp_path):
     out = tmp_path / "calls"
     files = [str(customer_wav(n)) for n in ("recording.wav", "number.wav", "praise.wav", "manager.wav")]
-    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "--kb", KB, "simulate",
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "--kb", FIXTURE_KB, "simulate",
                              "--json", "--asr", "whisper", "--out", str(out), *files],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     lines = []

@@ -17,7 +17,7 @@ from voicebot.cli import main
 from voicebot.record import read_events
 from voicebot.text import to_simplified
 
-from helpers import FIXTURE_BOOK, KB, customer_wav, fake_sound_card, heard_events, say_events
+from helpers import FIXTURE_BOOK, FIXTURE_KB, customer_wav, fake_sound_card, heard_events, say_events
 
 
 def test_help_lists_every_command():
@@ -68,7 +68,7 @@ def test_devices_and_live_call_without_a_sound_card(monkeypatch, capsys):
     assert "no audio devices found" in text.out and "simulate" in text.out and "chat" in text.out
     assert main(["devices", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
-    assert main(["--kb", KB, "call"]) == 4
+    assert main(["--kb", FIXTURE_KB, "call"]) == 4
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "no microphone or speaker" in err and "simulate" in err and "chat" in err
 
@@ -76,7 +76,7 @@ def test_devices_and_live_call_without_a_sound_card(monkeypatch, capsys):
 def test_live_call_needs_both_a_microphone_and_a_speaker(monkeypatch, tmp_path, capsys):
     """A speaker but no microphone (fake devices): `call` fails in one line before loading anything."""
     fake_sound_card(monkeypatch, mic_rate=None)
-    assert main(["--kb", KB, "call", "--out", str(tmp_path)]) == 4
+    assert main(["--kb", FIXTURE_KB, "call", "--out", str(tmp_path)]) == 4
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "simulate" in err
     assert list(tmp_path.iterdir()) == []
@@ -94,7 +94,7 @@ def test_devices_lists_the_microphone_and_speaker(monkeypatch, capsys):
         ("Fake USB Microphone", True, False), ("Fake Speaker", False, True)]
 
 
-FIXTURE = kb.load(KB)
+FIXTURE = kb.load(FIXTURE_KB)
 HEAR_ME = FIXTURE.fill(FIXTURE.protocols.no_response.prompt)
 """The fixture book's no-response prompt."""
 
@@ -110,7 +110,7 @@ def test_live_call_on_a_fake_microphone_and_speaker(monkeypatch, tmp_path, capsy
     card = fake_sound_card(monkeypatch, line=read_audio(customer_wav("recording.wav")), line_after_bot=True,
                            line_max_s=90)
     started = time.monotonic()
-    code = main(["--kb", KB, "call", "--asr", "whisper", "--timeout", "1", "--out", str(tmp_path)])
+    code = main(["--kb", FIXTURE_KB, "call", "--asr", "whisper", "--timeout", "1", "--out", str(tmp_path)])
     elapsed = time.monotonic() - started
     out = capsys.readouterr()
     assert code == 0, out.err
@@ -142,7 +142,7 @@ def test_models_list(capsys):
 
 def test_chat_runs_a_typed_call(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("你们这个通话有录音吗\n\n\n\n"))
-    assert main(["--kb", KB, "chat", "--json", "--out", str(tmp_path)]) == 0
+    assert main(["--kb", FIXTURE_KB, "chat", "--json", "--out", str(tmp_path)]) == 0
     events = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
     assert [e["entry"] for e in events if e["type"] == "heard"] == ["recording"]
     assert [e["reason"] for e in events if e["type"] == "say"][-3:] == ["no_response"] * 3
@@ -153,7 +153,7 @@ def test_chat_runs_a_typed_call(tmp_path, monkeypatch, capsys):
 
 def test_chat_second_visit(tmp_path, monkeypatch, capsys, fixture_book):
     monkeypatch.setattr("sys.stdin", io.StringIO("是我\n"))
-    assert main(["--kb", KB, "chat", "--json", "--second-visit", "--out", str(tmp_path)]) == 0
+    assert main(["--kb", FIXTURE_KB, "chat", "--json", "--second-visit", "--out", str(tmp_path)]) == 0
     says = [json.loads(l)["text"] for l in capsys.readouterr().out.splitlines() if '"say"' in l]
     sv = fixture_book.protocol("second_visit")
     assert says == [fixture_book.fill(sv["identity"]), fixture_book.fill(sv["apology_confirm"]),

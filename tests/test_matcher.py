@@ -7,7 +7,7 @@ from ruamel.yaml import YAML
 
 from voicebot.cli import main
 
-from helpers import DATA, KB
+from helpers import DATA, FIXTURE_KB
 
 HELDOUT = YAML(typ="safe").load((DATA / "heldout.yaml").read_text(encoding="utf-8"))
 
@@ -85,7 +85,7 @@ def test_empty_and_noise_text_is_no_match(fixture_matcher):
 
 
 def test_match_cli_json(capsys):
-    assert main(["--kb", KB, "match", "--json", "你们这通话有录音吗", "明天会下雨吗"]) == 0
+    assert main(["--kb", FIXTURE_KB, "match", "--json", "你们这通话有录音吗", "明天会下雨吗"]) == 0
     lines = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
     assert lines[0]["entry"] == "recording" and lines[0]["answer"] == "本次通话全程录音，用来核对服务质量，请您理解。"
     assert lines[0]["action"]
@@ -97,7 +97,7 @@ def test_match_cli_json(capsys):
 def test_match_cli_reads_stdin(monkeypatch, capsys, fixture_book):
     import io
     monkeypatch.setattr("sys.stdin", io.StringIO("你工号多少\n你们在录音吗\n"))
-    assert main(["--kb", KB, "match", "--json", "-"]) == 0
+    assert main(["--kb", FIXTURE_KB, "match", "--json", "-"]) == 0
     lines = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
     assert [l["entry"] for l in lines] == ["work_id", "recording"]
     assert lines[0]["answer"] == f"我的工号{fixture_book.settings['工号']}。"   # the work id, filled in
