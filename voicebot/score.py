@@ -33,12 +33,13 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, audio_info, resample
 from .dialog import PolicyOptions
-from .drill import RULE_FACTOR, Score, canon, drillable, score_answer, standard_lines, tier_of
+from .drill import RULE_FACTOR, Score, call_rules, canon, drillable, score_answer, standard_lines, tier_of
 from .errors import AudioError, VoicebotError
 from .kb import Entry, KnowledgeBase
 from .matcher import Matcher
 from .record import EVENTS_FILE, load_events
 from .replies import KINDS as REPLY_KINDS, ReplyClassifier
+from .rules import Violation
 from .text import pinyin_syllables, to_simplified
 from .vad import Segment, VadOptions, segments
 
@@ -70,8 +71,8 @@ THANKS_ENTRY: Final = "s_thanks"
 _THANKS_WORDS: Final = ("谢谢", "多谢", "感谢", "谢了")
 _COMPLAINT_WORD: Final = "投诉"
 COMPLAINT_RULE: Final = "complaint_to_10086"
-"""The drill's rule for a complaint sent to 10086 (问题28): the complaint protocol reads it from the exchanges."""
-_PUNCT: Final = "，。！？、,.!?;；:： \t"
+COMPLAINT_RULES: Final = (COMPLAINT_RULE, "complaint_sent_to_10086")
+"""rules.yaml's rules for a complaint sent to 10086 (问题28): the complaint protocol reads them from the exchanges."""
 
 
 # ---------------------------------------------------------------- results
@@ -181,8 +182,9 @@ class BrokenRule:
     """A rule of the book the agent broke: in one answer (the drill's rules) or over the whole call."""
 
     rule: str
-    """The drill's rule name (promise_reply, complaint_to_10086, work_id_missing …) or a call-wide one
-    (words_to_avoid, no_response_unhandled, off_topic_unhandled, thanks_unanswered)."""
+    """rules.yaml's id (promise_reply, complaint_to_10086, work_id_missing …), a cap of 特殊问题3
+    over the call (overuse_先生 …) or a protocol (no_response_unhandled, off_topic_unhandled,
+    thanks_unanswered)."""
     message: str
     """One line naming the rule and where the book says it."""
     t: float | None = None
@@ -467,27 +469,13 @@ def exchanges(turns: Sequence[Turn], book: KnowledgeBase, matcher: Matcher) -> l
     return out
 
 
-def _word_pattern(word: str, filler: bool) -> str:
-    """A word to avoid as a regex: a filler (a group of one one-character word: 随口的"对") only as a
-    clause of its own (对，… 对对, but never 对不起, 对于, 对客户); other words anywhere (咱 in 咱北京移动)."""
-    if filler:
-        punct = re.escape(_PUNCT)
-        return rf"(?:(?<=^)|(?<=[{punct}])){re.escape(word)}(?=$|[{punct}]|{re.escape(word)})"
-    return re.escape(word)
-
-
-def count_words(texts: Iterable[str], book: KnowledgeBase) -> tuple[WordCount, ...]:
-    """Each group of protocols.yaml `words_to_avoid` counted over the agent's lines (longest word
-    first, so 咱们 is one 咱/咱们, not two)."""
+def count_words(texts: Iterable[str], book: KnowledgeBase) -> tuple[tuple[WordCount, ...], tuple[Violation, ...]]:
+    """Each group of protocols.yaml `words_to_avoid` counted over the agent's lines, and the
+    violations of its cap: the drill's call-wide rules (`drill.call_rules`, one rule system)."""
     avoid = book.protocols.words_to_avoid
-    lines = [to_simplified(t) for t in texts]
-    out = []
-    for group in avoid.groups:
-        words = sorted(group, key=len, reverse=True)
-        filler = len(words) == 1 and len(words[0]) == 1
-        pattern = re.compile("|".join(_word_pattern(w, filler) for w in words))
-        out.append(WordCount(tuple(group), sum(len(pattern.findall(line)) for line in lines), avoid.cap))
-    return tuple(out)
+    over, counts = call_rules([to_simplified(t) for t in texts], book)
+    words = tuple(WordCount(tuple(g), counts.get(g[0], 0), avoid.cap) for g in avoid.groups if g)
+    return words, over
 
 
 def _said(matcher: Matcher, text: str, lines: Sequence[str]) -> bool:
@@ -579,7 +567,7 @@ def check_thanks(turns: Sequence[Turn], book: KnowledgeBase) -> ProtocolCheck:
 
 def check_complaint(turns: Sequence[Turn], found: Sequence[Exchange]) -> ProtocolCheck:
     """问题28: a complaint is never sent to 10086 (the drill's rule on each answer)."""
-    sent = [x for x in found if any(v.rule == COMPLAINT_RULE for v in x.score.violations)]
+    sent = [x for x in found if any(v.rule in COMPLAINT_RULES for v in x.score.violations)]
     complained = [t for t in turns if t.side == CUSTOMER and _COMPLAINT_WORD in t.text]
     if sent:
         x = sent[0]
@@ -597,13 +585,14 @@ def score_turns(turns: Sequence[Turn], book: KnowledgeBase, matcher: Matcher, so
     """Score a labelled timeline (customer turns carry their entry): the engine-free core."""
     turns = tuple(sorted(turns, key=lambda t: t.start))
     found = tuple(exchanges(turns, book, matcher))
-    words = count_words((t.text for t in turns if t.side == AGENT), book)
+    words, over = count_words((t.text for t in turns if t.side == AGENT), book)
     protocols = (check_no_response(turns, book, matcher), check_off_topic(turns, book, matcher),
                  check_complaint(turns, found), check_thanks(turns, book))
-    rules = [BrokenRule("words_to_avoid", f"{w.label}说了{w.count}次，一通电话只能出现二、三次（特殊问题3）")
-             for w in words if w.over]
+    rules = [BrokenRule(v.rule, v.message) for v in over]
+    # A protocol failure the answer's own rules already caught (s_thanks: thanks_unanswered) counts once.
+    caught = {(x.challenge.start, v.rule) for x in found for v in x.score.violations}
     rules += [BrokenRule(PROTOCOL_RULES[p.name], p.detail, p.t) for p in protocols
-              if not p.ok and p.name in PROTOCOL_RULES]
+              if not p.ok and p.name in PROTOCOL_RULES and (p.t, PROTOCOL_RULES[p.name]) not in caught]
     length = duration_s if duration_s is not None else max((t.end for t in turns), default=0.0)
     return CallScore(source, kind, agent_channel, length, turns, found, words, protocols, tuple(rules))
 
