@@ -8,9 +8,14 @@ real time and gives the same events every run):
                      │  hang up)    │ the no-input timer starts here ────┘  timer again) │
     after the last file the line stays silent: the no-response protocol runs until the bot hangs up.
 
-Half duplex, as on a training line: while the bot speaks the customer's audio waits, and the first
-~300 ms after the bot stops are ignored (its own tail). The work after an endpoint (ASR finish,
-matching, TTS) is measured in wall time and reported with each reply, but never moves the clock.
+Barge-in: while the bot speaks, the customer's line is still heard frame by frame (a live
+microphone, or a simulated file given as `FILE@S`); when their speech starts the bot stops at once
+(`cut` event) and the call goes on with what they say. While it speaks, the bot's own level raises the
+detector's gate, so its voice leaking into the microphone does not cut it (`echo_return_loss_db`).
+A bare simulated file waits for the bot to finish, and the first ~300 ms after the bot stops are
+ignored (its own tail). `barge_in=False` makes every line half duplex. The work after an endpoint
+(ASR finish, matching, TTS) is measured in wall time and reported with each reply, but never moves
+the clock.
 """
 from __future__ import annotations
 
