@@ -110,7 +110,7 @@ def test_live_call_on_a_fake_microphone_and_speaker(monkeypatch, tmp_path, capsy
     card = fake_sound_card(monkeypatch, line=read_audio(customer_wav("recording.wav")), line_after_bot=True,
                            line_max_s=90)
     started = time.monotonic()
-    code = main(["--kb", FIXTURE_KB, "call", "--asr", "whisper", "--timeout", "1", "--out", str(tmp_path)])
+    code = main(["--kb", FIXTURE_KB, "call", "--asr", "whisper", "--timeout", "1", "--no-barge-in", "--out", str(tmp_path)])
     elapsed = time.monotonic() - started
     out = capsys.readouterr()
     assert code == 0, out.err

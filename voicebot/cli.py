@@ -349,6 +349,8 @@ def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, An
                 how.append("takes back " + ", ".join(ev["negated"]))
             extra = f"   → {'; '.join(how)}" if how else ""
             out.print(f"{t}  customer {ev['text'] or '(unclear)'}{extra}", style="bold")
+        elif kind == "cut":
+            out.print(f"{t}  cut      after {ev['played_s']:.2f} s: the customer spoke", style="yellow")
         elif kind in ("record", "escalate", "hangup", "ringback", "silence"):
             detail = ev.get("kind") or ev.get("reason") or ev.get("seconds")
             fields = ev.get("fields") or {}
@@ -363,19 +365,22 @@ def _call_options(args: argparse.Namespace, book: Any) -> Any:
     opts = dataclasses.replace(book.options("call", CallOptions), second_visit=getattr(args, "second_visit", False))
     if getattr(args, "realtime", False):
         opts = dataclasses.replace(opts, realtime=True)
+    if getattr(args, "no_barge_in", False):
+        opts = dataclasses.replace(opts, barge_in=False)
     return opts
 
 
 def cmd_simulate(args: argparse.Namespace, out: Out) -> int:
     from .audio import check_audio
-    from .call import simulate
+    from .call import CustomerFile, simulate
     from .record import new_call_dir, remove_if_empty
-    for f in args.files:          # every file is checked before the call starts (its header only:
-        check_audio(f)            # the files stream during the call, read once)
+    customer = [CustomerFile.parse(f) for f in args.files]
+    for f in customer:            # every file is checked before the call starts (its header only:
+        check_audio(f.path)       # the files stream during the call, read once)
     book = _load_kb(args)
     rec = _recognizer(args, out, book)
     synth = _synthesizer(args, book)
-    groups = [[f] for f in args.files] if args.each else [list(args.files)]
+    groups = [[f] for f in customer] if args.each else [customer]
     for files in groups:
         folder = new_call_dir(args.out)
         try:
@@ -437,23 +442,33 @@ def cmd_call(args: argparse.Namespace, out: Out) -> int:
     folder = new_call_dir(args.out)
     speaker = SpeakerSink(args.device)
     mic = MicSource(args.device)
+    options = _call_options(args, book)
 
     def play(audio: Any) -> None:
+        if options.barge_in:
+            # Full duplex: the call listens while the line plays and stops it when the customer speaks.
+            speaker.play(audio, blocking=False)
+            return
         # Half duplex: whatever the microphone caught while the bot spoke is its own voice.
         speaker.play(audio)
         mic.drain()
 
-    runner = CallRunner(_policy(args, book), rec, synth, folder, _call_options(args, book),
-                        on_event=_event_printer(args, out), play=play)
+    runner = CallRunner(_policy(args, book), rec, synth, folder, options,
+                        on_event=_event_printer(args, out), play=play, stop=speaker.stop)
     out.print(f"live call, record in {folder}; Ctrl-C ends the call", style="dim")
     from .call import end_reason
+    from .record import remove_if_empty
     try:
         with mic:
+            runner.listen(iter(mic))
             runner.start()
-            runner.run_frames(iter(mic))
+            runner.run_frames()
     except BaseException as err:
         runner.end(end_reason(err))  # (run_frames has ended it already; this covers the opening)
         raise
+    finally:
+        speaker.stop()
+        remove_if_empty(folder)
     return 0
 
 
@@ -517,6 +532,20 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
+SIMULATE_EPILOG = """\
+the call clock: the bot opens at 0 s; each bare file starts 0.5 s after the bot has finished its
+reply to the file before; FILE@S starts S seconds after the bot began that reply, even while the bot
+is still talking: the bot stops at once (barge-in) and answers what the customer says. The record
+then shows the bot's line followed by {"type": "cut", "played_s": ...}. With --no-barge-in the bot
+always finishes and FILE@S waits like a bare file.
+
+examples:
+  voicebot simulate q.wav                       one customer line, then silence
+  voicebot simulate owner_q.wav no.wav@1.5      the customer cuts in 1.5 s into the bot's answer
+  voicebot simulate --json a.wav b.wav          one JSON event per line
+"""
+
+
 def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     def engine(p: argparse.ArgumentParser) -> None:
         p.add_argument("--asr", choices=["auto", "vosk", "whisper"], default="auto",
@@ -536,6 +565,9 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
         p.add_argument("--second-visit", action="store_true", help="open with the second-visit (二访) script")
         p.add_argument("--timeout", type=float, metavar="S", help="no-input timeout in seconds (default 4)")
         p.add_argument("--bias", action="store_true", help="bias recognition toward the book's phrases (vosk grammar)")
+        p.add_argument("--no-barge-in", action="store_true",
+                       help="the bot always finishes its line; the customer's speech meanwhile waits "
+                            "(default: the customer's speech stops the bot at once)")
         voice(p)
 
     p = add("transcribe", cmd_transcribe, "print what the recogniser hears in audio files")
@@ -563,8 +595,13 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
     q.add_argument("--url", help="download from this address instead (a mirror)")
 
     p = add("simulate", cmd_simulate, "run a call whose customer side is WAV files, one after another")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = SIMULATE_EPILOG
     call_opts(p)
-    p.add_argument("files", nargs="+", metavar="WAV")
+    p.add_argument("files", nargs="+", metavar="WAV[@S]",
+                   help="customer recordings in order; a bare file starts 0.5 s after the bot has finished, "
+                        "FILE@S starts S seconds after the bot began its reply to the previous file (the "
+                        "opening, for the first), cutting the bot short (barge-in)")
     p.add_argument("--each", action="store_true", help="each file its own call")
     p.add_argument("--realtime", action="store_true",
                    help="run the call at real speed (the files and the bot's lines take as long as they sound), "
