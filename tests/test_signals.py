@@ -205,12 +205,12 @@ def test_a_call_stopped_before_its_first_event_leaves_no_folder(tmp_path, monkey
     assert out.is_dir() and list(out.iterdir()) == []
 
 
-def test_a_runner_that_never_spoke_writes_no_files(tmp_path, book, matcher):
+def test_a_runner_that_never_spoke_writes_no_files(tmp_path, fixture_book, fixture_matcher):
     from voicebot.call import CallRunner
     from voicebot.dialog import Policy
     folder = tmp_path / "call"
     folder.mkdir()
-    CallRunner(Policy(book, matcher), None, None, folder).close()
+    CallRunner(Policy(fixture_book, fixture_matcher), None, None, folder).close()
     assert list(folder.iterdir()) == []
 
 
