@@ -16,7 +16,7 @@ from voicebot.cli import main
 from voicebot.dialog import Policy
 from voicebot.errors import DeviceError
 
-from helpers import KB, customer_wav, fake_sound_card, heard_events, say_events
+from helpers import FIXTURE_KB as KB, customer_wav, fake_sound_card, heard_events, say_events
 
 MAX_CUT_DELAY_S = 0.2
 """The bot stops within this much of the customer's first word (live: the issue's 200 ms)."""

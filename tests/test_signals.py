@@ -74,7 +74,7 @@ import threading
 
 import soundfile as sf
 
-from helpers import KB, customer_wav
+from helpers import FIXTURE_KB as KB, customer_wav
 
 
 class EventReader:
