@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from helpers import KB, ROOT, SHIPPED_BOOK, customer_wav
+from helpers import FIXTURE_KB, ROOT, SHIPPED_BOOK, customer_wav
 from recorded_calls import agent_lines, build_call, scripts
 from voicebot.audio import SAMPLE_RATE, read_audio
 from voicebot.cli import main
@@ -191,19 +191,19 @@ def test_a_typed_call_record_scores_high_and_the_cli_prints_json_and_html(tmp_pa
 
 def test_bad_input_is_one_line_with_the_fix(tmp_path, capsys):
     mono = str(customer_wav("thanks.wav"))
-    assert main(["--kb", KB, "score", mono, "--agent-channel", "left"]) == 3
+    assert main(["--kb", FIXTURE_KB, "score", mono, "--agent-channel", "left"]) == 3
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "mono" in err and "two-channel" in err
-    assert main(["--kb", KB, "score", mono]) == 2
+    assert main(["--kb", FIXTURE_KB, "score", mono]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--agent-channel left or right" in err
-    assert main(["--kb", KB, "score", str(tmp_path)]) == 1
+    assert main(["--kb", FIXTURE_KB, "score", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "events.jsonl" in err
     same = tmp_path / "same.wav"
     samples = read_audio(mono)
     sf.write(str(same), np.stack([samples, samples], axis=1), SAMPLE_RATE, subtype="PCM_16")
-    assert main(["--kb", KB, "score", str(same), "--agent-channel", "right"]) == 3
+    assert main(["--kb", FIXTURE_KB, "score", str(same), "--agent-channel", "right"]) == 3
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "same audio" in err
 

@@ -626,7 +626,8 @@ def _clock(t: float | None) -> str:
 
 def format_report(cs: CallScore) -> Iterator[str]:
     """Plain lines for people: the score, each exchange, the words to avoid, the protocols, the rules."""
-    where = f", agent on the {cs.agent_channel} channel" if cs.agent_channel else " (our call record: the bot is the agent)"
+    where = (" (our call record: the bot is the agent)" if cs.kind == "record"
+             else f", agent on the {cs.agent_channel} channel" if cs.agent_channel else "")
     yield f"call {cs.source}{where}: {cs.duration_s:.1f} s, {len(cs.turns)} turns, {len(cs.exchanges)} challenges"
     total = cs.total
     if total is None:

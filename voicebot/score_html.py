@@ -45,7 +45,8 @@ def render(cs: CallScore) -> str:
     total = cs.total
     headline = ("no challenge from the book in this call" if total is None
                 else f'<span class="total {cs.tier}">{total:.0f}</span> {cs.tier}')
-    where = f"agent on the {cs.agent_channel} channel" if cs.agent_channel else "our call record (the bot is the agent)"
+    where = ("our call record (the bot is the agent)" if cs.kind == "record"
+             else f"agent on the {cs.agent_channel} channel" if cs.agent_channel else "a recorded call")
     by_turn = {x.challenge.start: x for x in cs.exchanges}
     rows = []
     for t in cs.turns:
