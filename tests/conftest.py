@@ -1,9 +1,8 @@
 """Shared fixtures: the books, real engines loaded once per session, and the customer WAVs.
 
 Two books: `fixture_book` (tests/data/book, small, worded unlike the shipped one) is what the engine
-suite runs on; `shipped_book` (scripts_kb/) is for the tests marked `book`, which are about the book
-a trainer edits. `book` is the book a plain run of voicebot would load ($VOICEBOT_KB, else the
-shipped one).
+suite runs on; `shipped_book` (scripts_kb/, also as `book` and its `matcher`) is for the tests about
+the book a trainer edits: any test using it is marked `book` here.
 
 Plain helper functions (said, customer_wav, the fake sound card, ...) live in helpers.py:
 `from helpers import ...`.
@@ -19,12 +18,20 @@ from helpers import CUSTOMER, FIXTURE_BOOK, ROOT, SHIPPED_BOOK, customer_wav  # 
 
 ENGINE_FIXTURES = {"whisper", "synth"}
 """Fixtures that load a real engine: a test that uses one is an `engine` test even if unmarked."""
+BOOK_FIXTURES = {"book", "matcher", "shipped_book", "shipped_matcher"}
+"""Fixtures that read the shipped book: a test that uses one is a `book` test even if unmarked (it
+leaves the engine suite, which runs on `fixture_book` and passes on a trainer's edited copy)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("engine") is None:
+        callspec = getattr(item, "callspec", None)
+        params = set(callspec.params) if callspec is not None else set()   # parametrize("book", …) is text
+        used = set(getattr(item, "fixturenames", ())) - params
+        if ENGINE_FIXTURES & used and item.get_closest_marker("engine") is None:
             item.add_marker(pytest.mark.engine)
+        if BOOK_FIXTURES & used and item.get_closest_marker("book") is None:
+            item.add_marker(pytest.mark.book)
 
 # The suite's bot speaks with espeak-ng through pyttsx3: fast, and what the call tests were written
 # against. The Kokoro voice has its own tests (test_tts_kokoro.py); VOICEBOT_TTS=kokoro (or auto)
@@ -61,16 +68,15 @@ def shipped_matcher(shipped_book):
 
 
 @pytest.fixture(scope="session")
-def book():
-    """The book voicebot loads by default: $VOICEBOT_KB, else the shipped one."""
-    from voicebot import kb
-    return kb.load(os.environ.get(kb.ENV_KB) or SHIPPED_BOOK)
+def book(shipped_book):
+    """The shipped book (the name older tests use): a test that takes it is a `book` test."""
+    return shipped_book
 
 
 @pytest.fixture(scope="session")
-def matcher(book):
-    from voicebot.matcher import Matcher
-    return Matcher(book)
+def matcher(shipped_matcher):
+    """The shipped book's matcher: a test that takes it is a `book` test."""
+    return shipped_matcher
 
 
 @pytest.fixture(scope="session")
