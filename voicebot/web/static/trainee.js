@@ -34,6 +34,8 @@ function playPcm(buf) {
   playAt = Math.max(playAt, ctx.currentTime);
   src.start(playAt); playAt += audio.duration;
 }
+// Seconds of the bot's voice still to play (the line is deaf meanwhile: half duplex).
+window.botSpeaking = () => (ctx && playAt > 0 ? Math.max(0, playAt - ctx.currentTime) : 0);
 function inCall(on) {
   $("hangup").disabled = !on; $("line").disabled = !on; $("send").disabled = !on;
   $("start-mic").disabled = on; $("start-text").disabled = on;
@@ -42,7 +44,8 @@ async function start(withMic) {
   ctx = new AudioContext({sampleRate: RATE});
   if (withMic) {
     try {
-      mic = await navigator.mediaDevices.getUserMedia({audio: {channelCount: 1, echoCancellation: true, noiseSuppression: true}});
+      mic = await navigator.mediaDevices.getUserMedia({audio: {channelCount: 1, echoCancellation: true,
+        noiseSuppression: false, autoGainControl: false}});   // the server measures level and SNR itself
     } catch (e) { $("status").textContent = "no microphone (" + e.message + "): use the typed call"; return; }
     await ctx.audioWorklet.addModule("/static/mic-worklet.js");
     node = new AudioWorkletNode(ctx, "mic-pcm");

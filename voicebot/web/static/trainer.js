@@ -67,7 +67,7 @@ function showNow(ev, notes) {
     el("div", {id: "current-entry"}, "entry 条目: ", el("b", {}, ev.entry || "(none)"),
       ev.score != null ? `  score ${ev.score}` : "", ev.runner_up ? `  runner-up ${ev.runner_up}` : "",
       ev.match && !ev.entry ? `  (${ev.match})` : ""),
-    ev.branch ? el("div", {}, "branch 分支: ", `${ev.reply_to || ""} → ${ev.branch}`) : null);
+    ...(ev.branch ? [el("div", {}, "branch 分支: ", `${ev.reply_to || ""} → ${ev.branch}`)] : []));
   const n = ev.entry && notes[ev.entry];
   $("notes").replaceChildren(...(n ? [el("li", {class: "dim"}, `${n.source} · ${n.category}`),
     ...n.notes.map(x => el("li", {}, x))] : []));
