@@ -185,7 +185,8 @@ def test_trainee_page_calls_with_the_microphone(classroom, tmp_path: Path, reque
         expect(page.locator("#who")).to_contain_text("小张", timeout=30_000)
         page.click("#start-mic")
         expect(page.locator("#transcript .ev.bot")).to_contain_text("10086", timeout=60_000)   # the opening
-        page.wait_for_function("window.botSpeaking() === 0", timeout=120_000, polling=100)
+        # the opening's audio has come (the event comes first) and played to its end
+        page.wait_for_function("window.botLines >= 1 && window.botSpeaking() === 0", timeout=120_000, polling=100)
         page.evaluate("window.speakFile('/test-customer.wav')")
         expect(page.locator("#transcript .ev.customer .tag.match")).to_contain_text(ENTRY, timeout=120_000)
         expect(page.locator("#transcript .ev.bot .tag").last).to_contain_text(ENTRY, timeout=60_000)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import queue
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Final, Iterator
 
@@ -59,18 +60,20 @@ class LiveCall:
         self.engines = engines
         self.send = send
         self.on_end = on_end
-        self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.inbox: queue.Queue[tuple[str, Any, float]] = queue.Queue()
+        """(kind, value, arrival time): audio, text or end, as the socket delivered them."""
         self.folder = folder
         self.runner = CallRunner(engines.policy(), engines.recognizer, engines.voice, folder,
                                  engines.call_options(), on_event=self._event,
                                  play=self._play if engines.voice is not None else None)
-        self.first_audio_sent: float | None = None
+        self._kept: deque[tuple[str, Any, float]] = deque()
+        """What the line heard after the bot's line ended, taken out of the inbox while draining it."""
 
     # -- from the socket (event loop thread)
 
     def feed_audio(self, data: bytes) -> None:
         if self.engines.recognizer is not None:
-            self.inbox.put(("audio", pcm16_to_float(data)))
+            self.inbox.put(("audio", pcm16_to_float(data), time.monotonic()))
 
     def feed_message(self, text: str) -> None:
         """A text frame: a typed line or a hangup; anything else is answered with an error event."""
@@ -81,15 +84,15 @@ class LiveCall:
         if isinstance(msg, dict) and msg.get("type") == "text" and isinstance(msg.get("text"), str):
             line = msg["text"].strip()[:MAX_TEXT_CHARS]
             if line:
-                self.inbox.put(("text", line))
+                self.inbox.put(("text", line, time.monotonic()))
         elif isinstance(msg, dict) and msg.get("type") == "hangup":
-            self.inbox.put(("end", "customer_hangup"))
+            self.inbox.put(("end", "customer_hangup", time.monotonic()))
         else:
             self.send(json.dumps({"type": "error", "message": 'unknown message: send {"type": "text", "text": "…"} '
                                   'or {"type": "hangup"}, or binary 16-bit 16 kHz mono PCM'}, ensure_ascii=False))
 
     def hang_up(self, reason: str) -> None:
-        self.inbox.put(("end", reason))
+        self.inbox.put(("end", reason, time.monotonic()))
 
     # -- the runner's side (its own thread)
 
@@ -104,17 +107,17 @@ class LiveCall:
         """Send the bot's line, then wait while the browser plays it; what the microphone sent
         meanwhile is the bot's own voice or talk over it (half duplex, as `voicebot call`)."""
         self.send(float_to_pcm16(audio))
-        time.sleep(len(audio) / SAMPLE_RATE)
-        kept: list[tuple[str, Any]] = []
+        deaf_until = time.monotonic() + len(audio) / SAMPLE_RATE
+        time.sleep(max(0.0, deaf_until - time.monotonic()))
+        # Drop the audio that arrived while the line played, by its arrival time: a thread that
+        # wakes late (a busy machine) must not drop what the trainee said after the bot stopped.
         while True:
             try:
                 item = self.inbox.get_nowait()
             except queue.Empty:
                 break
-            if item[0] != "audio":
-                kept.append(item)
-        for item in kept:
-            self.inbox.put(item)
+            if item[0] != "audio" or item[2] >= deaf_until:
+                self._kept.append(item)
 
     def _line(self) -> Iterator[np.ndarray]:
         """The customer's side as 30 ms frames: the browser's audio, else silence at wall-clock pace."""
@@ -125,7 +128,7 @@ class LiveCall:
                 frame, buffer = buffer[:FRAME], buffer[FRAME:]
                 yield frame
             try:
-                kind, value = self.inbox.get(timeout=LINE_WAIT_S)
+                kind, value, _ = self._kept.popleft() if self._kept else self.inbox.get(timeout=LINE_WAIT_S)
             except queue.Empty:
                 for _ in range(round(LINE_WAIT_S * SAMPLE_RATE / FRAME)):
                     yield silence

@@ -33,8 +33,11 @@ function playPcm(buf) {
   src.buffer = audio; src.connect(ctx.destination);
   playAt = Math.max(playAt, ctx.currentTime);
   src.start(playAt); playAt += audio.duration;
+  window.botLines++;
 }
-// Seconds of the bot's voice still to play (the line is deaf meanwhile: half duplex).
+// Lines of the bot's voice received, and seconds of it still to play (the line is deaf meanwhile:
+// half duplex).
+window.botLines = 0;
 window.botSpeaking = () => (ctx && playAt > 0 ? Math.max(0, playAt - ctx.currentTime) : 0);
 function inCall(on) {
   $("hangup").disabled = !on; $("line").disabled = !on; $("send").disabled = !on;
