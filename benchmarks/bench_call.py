@@ -1,14 +1,25 @@
-"""End-of-speech → bot's first audio sample, per engine, on whole simulated calls fed in real time.
+"""End-of-speech → bot's first audio sample, per engine, on whole simulated calls fed in real time;
+and how often the turn-taking cuts a customer off mid-sentence.
 
 The gap splits in two: the endpoint wait (the VAD's trailing silence before it calls the turn
 over, on the call clock) and the work after it (ASR finish, matching, policy, TTS — book answers
 are cached — in wall time). Customer audio is paced at real speed so that whisper's preemptive
-decoding (started at silence onset) has the time it would have live.
+decoding (started at silence onset) has the time it would have live. "before" is the plain
+600 ms wait everywhere; "after" adds the cues of `voicebot.endpointing` (a short reply to a
+yes/no question, a complete question) with the waits of tuning.yaml / VadOptions.
 
-    python benchmarks/bench_call.py            # whisper on the natural-voice fixtures, vosk (Korean model)
+Cut-offs: every customer fixture (tests/data/customer, natural pauses between clauses) is played
+as the first turn of a simulated call (after the opening's question, so the reply cue is live)
+with whisper; a file heard as more than one turn was cut off mid-sentence.
+
+    python benchmarks/bench_call.py                  # gaps: whisper (fixtures), vosk (Korean model)
+    python benchmarks/bench_call.py --cutoffs        # + cut-offs over all fixtures, before and after
+    python benchmarks/bench_call.py --cutoffs-only --question-ms 300,450,600
 """
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import statistics
 import subprocess
 import sys
@@ -26,6 +37,7 @@ from voicebot.dialog import Policy  # noqa: E402
 from voicebot.errors import ModelError  # noqa: E402
 from voicebot.matcher import Matcher  # noqa: E402
 from voicebot.tts import load_synthesizer  # noqa: E402
+from voicebot.vad import VadOptions  # noqa: E402
 
 PREEMPT = 0.3
 """Seconds of trailing silence before whisper decodes early (first argument on the command line)."""
@@ -58,14 +70,21 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def run(label: str, recognizer, synth, book, files: list[str], preemptive: bool) -> None:
+def plain_wait(vad: VadOptions) -> VadOptions:
+    """The same detector without the early-end cues: every turn waits `end_silence_ms`."""
+    return dataclasses.replace(vad, reply_end_ms=vad.end_silence_ms, question_end_ms=vad.end_silence_ms)
+
+
+def run(label: str, recognizer, synth, book, files: list[str], preemptive: bool,
+        vad: VadOptions | None = None) -> None:
     # Each file its own short call, so every turn starts from the same state.
     waits, work = [], []
     for f in files:
         with tempfile.TemporaryDirectory() as tmp:
-            opts = CallOptions(realtime=True, preemptive_after_s=PREEMPT if preemptive else None, max_call_s=40)
+            opts = CallOptions(realtime=True, preemptive_after_s=PREEMPT if preemptive else None, max_call_s=40,
+                               render_ahead=False)
             policy = Policy(book, Matcher(book))
-            result = simulate(policy, recognizer, synth, [f], Path(tmp), opts)
+            result = simulate(policy, recognizer, synth, [f], Path(tmp), opts, vad_options=vad)
             w, k = gaps(result.events)
             waits += w[:1]
             work += k[:1]
@@ -75,11 +94,48 @@ def run(label: str, recognizer, synth, book, files: list[str], preemptive: bool)
           f"gap median {statistics.median(total):5.0f} p95 {pct(total, 0.95):5.0f} ms")
 
 
+def cutoffs(label: str, recognizer, book, vad: VadOptions) -> None:
+    """Share of fixture utterances heard as more than one turn (simulated, deterministic)."""
+    import yaml
+    rows = yaml.safe_load((ROOT / "tests/data/customer/manifest.yaml").read_text(encoding="utf-8"))
+    cut, early, total = [], 0, 0
+    for row in rows:
+        policy = Policy(book, Matcher(book))
+        result = simulate(policy, recognizer, None, [ROOT / "tests/data/customer" / row["file"]],
+                          options=CallOptions(max_call_s=30), vad_options=vad)
+        heard = [e for e in result.events if e["type"] == "heard"]
+        total += 1
+        early += sum(1 for h in heard[:1] if (h["t"] - h["speech_end"]) * 1000 < vad.end_silence_ms - 1)
+        if len(heard) > 1:
+            cut.append(f"{row['file']} ({' | '.join(h['text'] for h in heard)})")
+    print(f"{label:<44} cut off mid-sentence {len(cut)}/{total} ({len(cut) / max(1, total):.1%}), "
+          f"turns ended early {early}/{total}")
+    for c in cut:
+        print(f"    cut: {c}")
+
+
 def main() -> None:
     global PREEMPT
-    if len(sys.argv) > 1:
-        PREEMPT = float(sys.argv[1])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("preempt", nargs="?", type=float, default=PREEMPT,
+                        help="seconds of trailing silence before whisper decodes early")
+    parser.add_argument("--cutoffs", action="store_true", help="also count cut-offs over all fixtures")
+    parser.add_argument("--cutoffs-only", action="store_true")
+    parser.add_argument("--question-ms", default="", help="cut-offs for these question waits (comma list)")
+    args = parser.parse_args()
+    PREEMPT = args.preempt
     book = kb.load(ROOT / "scripts_kb")
+    vad = dataclasses.replace(book.options("vad", VadOptions), frame_ms=30)
+    print(f"after: reply cue {vad.reply_end_ms} ms, question cue {vad.question_end_ms} ms, "
+          f"otherwise {vad.end_silence_ms} ms; whisper decodes early after {PREEMPT * 1000:.0f} ms")
+    if args.cutoffs or args.cutoffs_only:
+        whisper, _ = load_recognizer("whisper")
+        cutoffs("before (600 ms everywhere)", whisper, book, plain_wait(vad))
+        cutoffs("after", whisper, book, vad)
+        for ms in (int(x) for x in args.question_ms.split(",") if x.strip()):
+            cutoffs(f"question cue at {ms} ms", whisper, book, dataclasses.replace(vad, question_end_ms=ms))
+        if args.cutoffs_only:
+            return
     synth = load_synthesizer()
     # Warm the TTS cache with every line a call can say, as a deployment would.
     lines = [book.fill(a) for e in book for a in e.answer] + [book.fill(str(v)) for p in book.protocols.values()
@@ -92,12 +148,12 @@ def main() -> None:
     mandarin = [str(ROOT / "tests/data/customer" / f) for f in MANDARIN]
     whisper, note = load_recognizer("whisper")
     print(note)
-    run("whisper, preemptive decoding", whisper, synth, book, mandarin, preemptive=True)
-    run("whisper, decode at endpoint", whisper, synth, book, mandarin, preemptive=False)
-    run_vosk(synth, book)
+    run("whisper, preemptive, before", whisper, synth, book, mandarin, preemptive=True, vad=plain_wait(vad))
+    run("whisper, preemptive, after", whisper, synth, book, mandarin, preemptive=True, vad=vad)
+    run_vosk(synth, book, vad)
 
 
-def run_vosk(synth, book) -> None:
+def run_vosk(synth, book, vad: VadOptions) -> None:
     """The vosk code path on the Korean test model; a one-line skip note when it is missing."""
     try:
         vosk, note = load_recognizer("vosk", model="ko")
@@ -111,7 +167,8 @@ def run_vosk(synth, book) -> None:
         except (OSError, subprocess.CalledProcessError) as err:
             print(f"vosk (Korean model, streaming): skipped: cannot make Korean clips with espeak-ng ({err})")
             return
-        run("vosk (Korean model, streaming)", vosk, synth, book, clips, preemptive=False)
+        run("vosk (Korean model), before", vosk, synth, book, clips, preemptive=False, vad=plain_wait(vad))
+        run("vosk (Korean model), after", vosk, synth, book, clips, preemptive=False, vad=vad)
 
 
 if __name__ == "__main__":

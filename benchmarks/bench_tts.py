@@ -103,13 +103,13 @@ def measure(engine: str, n: int, voice: str | None, group: int | None = None) ->
         heard = rec.transcribe(row.pop("audio")).text
         e, t = cer_parts(row["line"], heard)
         edits, total = edits + e, total + t
-        per_line.append((e / max(1, t), row["line"], heard))
+        per_line.append((e / max(1, t), row["line"], heard, e))
     work = sum(r["work_s"] for r in rows)
     return {
         "engine": getattr(synth, "name", engine), "voice": synth.voice_id("zh"), "lines": len(rows),
         "chars": sum(r["chars"] for r in rows), "load_s": load_s,
         "cer": edits / max(1, total),
-        "mean_line_cer": statistics.mean(c for c, _, _ in per_line),
+        "mean_line_cer": statistics.mean(c for c, _, _, _ in per_line),
         "chars_per_s": sum(r["chars"] for r in rows) / work,
         "rtf": work / sum(r["audio_s"] for r in rows),
         "cpu_rtf": sum(r["cpu_s"] for r in rows) / sum(r["audio_s"] for r in rows),
@@ -117,7 +117,7 @@ def measure(engine: str, n: int, voice: str | None, group: int | None = None) ->
         "first_audio_max_s": max(r["first_s"] for r in rows),
         "whole_line_median_s": statistics.median(r["work_s"] for r in rows),
         "peak_rss_mb": rss,
-        "worst": sorted(per_line, reverse=True)[:5],
+        "misheard": [p for p in sorted(per_line, reverse=True) if p[3]],
     }
 
 
@@ -127,6 +127,7 @@ def main() -> int:
     parser.add_argument("--engines", default="kokoro,pyttsx3")
     parser.add_argument("--voice", help="Kokoro voice for the kokoro engine (女/男/zf_xiaoyi …)")
     parser.add_argument("--group", type=int, help="Kokoro: join clauses after the first up to N phoneme ids")
+    parser.add_argument("--all", action="store_true", help="print every misheard line, not the worst 5")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -134,6 +135,8 @@ def main() -> int:
         return 0
     from rich.console import Console
     from rich.table import Table
+
+    from voicebot.tts.reading import to_spoken
     console = Console(highlight=False, width=170)
     results = []
     for engine in args.engines.split(","):
@@ -150,8 +153,12 @@ def main() -> int:
         result = json.loads(done.stdout.strip().splitlines()[-1])
         result["load_avg"] = (load_before + os.getloadavg()[0]) / 2
         results.append(result)
-        for cer, line, heard in result["worst"]:
-            console.print(f"  {engine} worst {cer:5.1%}  {line[:30]} → {heard[:30]}")
+        misheard = result["misheard"] if args.all else result["misheard"][:5]
+        for cer, line, heard, edits in misheard:
+            if args.all:
+                console.print(f"  {engine} {edits:2d} edits {cer:5.1%}\n    said  {to_spoken(line)}\n    heard {heard}")
+            else:
+                console.print(f"  {engine} worst {cer:5.1%}  {line[:30]} → {heard[:30]}")
     table = Table(title=f"TTS on {args.lines} book answers, transcribed back by whisper-base")
     for col in ("engine", "CER", "mean line CER", "chars/s", "RTF", "CPU RTF", "first audio (median / max)",
                 "whole line (median)", "load", "peak RSS", "load avg"):

@@ -226,6 +226,19 @@ def test_flush_ends_speech_cut_by_end_of_file(clips: dict[str, np.ndarray]) -> N
     assert isinstance(end, SpeechEnded) and abs(end.t - len(x) / SAMPLE_RATE) <= TOLERANCE_S
 
 
+def test_end_now_ends_the_utterance_before_the_full_wait(clips: dict[str, np.ndarray]) -> None:
+    det = SpeechDetector()
+    assert det.end_now() == []  # no utterance in progress
+    x = np.concatenate([silence(0.5), clips["a"], silence(0.3)])
+    assert [type(e) for e in det.push(x)] == [SpeechStarted]
+    assert det.in_speech and 0.2 <= det.trailing_silence_s < 0.6  # the 600 ms wait has not passed
+    (end,) = det.end_now()
+    assert isinstance(end, SpeechEnded) and not det.in_speech
+    assert abs(end.t - (0.5 + clips["a"].size / SAMPLE_RATE)) <= TOLERANCE_S
+    assert abs(end.audio.size - clips["a"].size) <= 0.4 * SAMPLE_RATE
+    assert det.push(silence(1.0)) == [] and det.silence_s >= 1.0  # the line is quiet from there
+
+
 @pytest.mark.engine
 def test_max_speech_splits_long_talk(clips: dict[str, np.ndarray]) -> None:
     x, _ = scene(("gap", 0.5), ("speech", clips["a"]), ("gap", 1.0))

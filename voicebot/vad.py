@@ -57,6 +57,16 @@ class VadOptions:
     200-400 ms between phrases, so less cuts sentences in two; vosk itself endpoints after 0.5 s
     (confident) to 1.0 s of silence, and people accept 500-800 ms from their last word to the
     bot's voice. 600 ms ends a turn inside that window with room for the reply."""
+    reply_end_ms: int = 300
+    """Silence that ends a turn whose words are a short reply to the yes/no question the bot just
+    asked (可以 / 不需要 / 没兴趣): the customer has clearly finished (`voicebot.endpointing`). Shorter
+    than a breath between phrases, longer than the gap between syllables."""
+    question_end_ms: int = 600
+    """Silence that ends a turn whose words are a complete question (…吗, 多少, 为什么). Measured on
+    the fixtures (benchmarks/bench_call.py --cutoffs): a first clause that reads as a whole
+    question (我的资料你们不是都有吗，还问我干嘛) is followed by pauses of up to 570 ms, so any
+    shorter wait cuts customers off; raise `end_silence_ms` and this cue still ends questions at
+    this wait."""
     pre_roll_ms: int = 200
     """Audio kept before the detected start, so the recogniser hears the first consonant that
     the detector only counts as speech once it is voiced."""
@@ -221,6 +231,9 @@ class SpeechDetector:
         self._window: deque[tuple[int, bool, float, float, float]] = deque(maxlen=start_window)
         self._history: deque[tuple[int, np.ndarray]] = deque(maxlen=self._pre_roll + start_window)
         self._recent: deque[float] = deque(maxlen=opts.n_frames(opts.steady_s * 1000))
+        self.gate_dbfs: float | None = None
+        """A level every frame must also clear to be speech, set by the call while the bot speaks (its
+        own voice leaking into the microphone is quieter than the bot); None: no such gate."""
         self._pending = np.zeros(0, dtype=np.float32)
         self._pushed = 0
         self._index = 0
@@ -296,6 +309,14 @@ class SpeechDetector:
         self._pending = buf[n_full * self._frame :].copy()
         return events
 
+    def end_now(self) -> list[VadEvent]:
+        """End the utterance in progress here, before `end_silence_ms` (the call judged from the
+        words that the customer has finished); [] outside speech."""
+        events: list[VadEvent] = []
+        if self._in_speech:
+            self._end(events)
+        return events
+
     def flush(self) -> list[VadEvent]:
         """End of input: analyse the partial last frame and end an utterance in progress."""
         events: list[VadEvent] = []
@@ -331,6 +352,7 @@ class SpeechDetector:
             voiced = (
                 level >= opts.min_level_dbfs
                 and level >= self._floor + opts.margin_db
+                and (self.gate_dbfs is None or level >= self.gate_dbfs)
                 and self._vad.is_speech(to_pcm16(frame), SAMPLE_RATE)
             )
         self._history.append((index, frame))

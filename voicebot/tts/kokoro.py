@@ -181,9 +181,18 @@ class _Runtime:
         return np.asarray(audio, dtype=np.float32).ravel()
 
 
+_LOADING: Final = threading.Lock()
+
+
 @lru_cache(maxsize=2)
-def _runtime(model: Path, threads: int) -> _Runtime:
+def _load_runtime(model: Path, threads: int) -> _Runtime:
     return _Runtime(model, threads)
+
+
+def _runtime(model: Path, threads: int) -> _Runtime:
+    """The one runtime for `model`, loaded once even when two threads ask at the same moment."""
+    with _LOADING:
+        return _load_runtime(model, threads)
 
 
 @lru_cache(maxsize=8)
@@ -228,6 +237,9 @@ class KokoroSynthesizer:
         self._style_path = assets.voice_path(resolved, root)
         self._runtime: _Runtime | None = None
         self._english: Any = None
+        self.thread_safe: bool = True
+        """Mandarin lines may render in two threads at once (the call and the background renderer):
+        onnxruntime sessions are thread-safe and the G2P has its own lock."""
         self.group_ids: int = GROUP_IDS
         """After the first clause, clauses are rendered together up to this many phoneme ids."""
 

@@ -1,7 +1,9 @@
-"""Every line the bot can say from the book, as it will be spoken: for rendering ahead of a call.
+"""Every line the bot can say from the book, as it will be spoken: for rendering ahead of a call;
+and the few it is likely to say next in a call, for rendering in the background while it goes on.
 
-The book is taken as it is loaded (`voicebot.kb.KnowledgeBase`: entries, protocols, `fill`); this
-module only reads those attributes, so tts does not import kb.
+The book is taken as it is loaded (`voicebot.kb.KnowledgeBase`: entries, protocols, `fill`) and the
+call's policy as it runs (`voicebot.dialog.Policy`: state, book, cap); this module only reads
+those attributes, so tts imports neither kb nor dialog.
 """
 from __future__ import annotations
 
@@ -50,4 +52,35 @@ def book_lines(book: Any) -> list[tuple[str, Language]]:
             if len(text) > 1 and (text, lang) not in seen:
                 seen.add((text, lang))
                 out.append((text, lang))
+    return out
+
+
+def next_lines(policy: Any) -> list[tuple[str, Language]]:
+    """(line, language) the bot is likely to say at its next turn, most likely first, as the
+    policy would fill them now: the branches of the question it just asked, its last lines again
+    (the customer asks to repeat), then the protocol lines any turn may need (not heard, speak
+    louder, noisy line, no response and its closing, the closing). Placeholders are filled on a copy of the
+    call's word counts: the call itself is never changed."""
+    book, state, proto = policy.book, policy.state, policy.book.protocols
+    counts = dict(state.word_counts)
+    cap = getattr(policy, "cap", None)
+    raw: list[tuple[str, Language]] = []
+    if state.open is not None:
+        for branch in state.open.branches:
+            raw.extend((line, _language(line)) for line in branch.say)
+            if branch.ask:
+                raw.append((branch.ask, _language(branch.ask)))
+    raw.extend((say.text, say.language if say.language == "en" else "zh") for say in state.last_said)
+    for line in (proto.not_heard.line(), proto.speak_louder.line(state.quiet), proto.noisy.line(),
+                 proto.no_response.prompt, proto.no_response.closing, proto.closing.line()):
+        raw.append((line, "zh"))
+    out: list[tuple[str, Language]] = []
+    seen: set[tuple[str, str]] = set()
+    for template, lang in raw:
+        if not template or "{要点}" in template:
+            continue
+        text = (book.fill(template, dict(counts), cap) if lang == "zh" else template).strip()
+        if len(text) > 1 and (text, lang) not in seen:
+            seen.add((text, lang))
+            out.append((text, lang))
     return out
