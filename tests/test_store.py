@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from helpers import FIXTURE_BOOK
 from store_fixtures import db_url  # noqa: F401  (the parametrized SQLite / PostgreSQL fixture)
 from voicebot.progress import ProgressDB
 from voicebot.store import (CODE_ALPHABET, CODE_LENGTH, ENV_DB, LEGACY_ENV_DB, Store, StoreError, check_password,
@@ -141,7 +142,7 @@ def test_progress_command_reads_a_url(db_url: str, capsys: pytest.CaptureFixture
     from voicebot.cli import main
     with ProgressDB(db_url) as db:
         db.record("小王", "q24_recording", "资料与隐私", 88.0)
-    assert main(["progress", "--trainee", "小王", "--db", db_url, "--json"]) == 0
+    assert main(["progress", "--kb", str(FIXTURE_BOOK), "--trainee", "小王", "--db", db_url, "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     mine = [r for r in rows if r["category"] == "资料与隐私"]
     assert mine and mine[0]["mastery"] == 88.0 and mine[0]["weakest_entry"] == "q24_recording"

@@ -25,7 +25,7 @@ from voicebot.web.client import Browser, CallSocket
 from voicebot.web.engines import Engines, LockedVoice
 from web_helpers import running_server
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.book]   # the shipped book: its notes (注意/强调/思路) are on show
 
 PASSWORD = "trainer-pw"
 CUSTOMER = "q01_who_allowed.wav"
@@ -37,11 +37,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture
-def classroom(db_url: str, book, matcher, whisper, synth, tmp_path: Path):
+def classroom(db_url: str, shipped_book, shipped_matcher, whisper, synth, tmp_path: Path):
     """A real server (uvicorn) with whisper and the espeak-ng voice, a trainer and a class."""
     store = Store(db_url)
     store.set_trainer_password(PASSWORD)
-    engines = Engines(book, matcher, whisper, LockedVoice(synth))
+    engines = Engines(shipped_book, shipped_matcher, whisper, LockedVoice(synth))
     with running_server(create_app(store, engines, tmp_path / "calls")) as url:
         trainer = Browser(url)
         trainer.login(PASSWORD)

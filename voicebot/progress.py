@@ -8,7 +8,6 @@ mostly learned it. A category's mastery is the mean over the entries tried in it
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Iterable
