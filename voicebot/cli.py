@@ -38,6 +38,7 @@ commands, from the book to a whole call:
   drill                the bot plays the customer, you answer, you get scored
   progress             a trainee's mastery per category
   score CALL           a recorded call scored against the book (two-channel WAV or calls/<time>/)
+  serve                the classroom: browser role-play, trainer's live view
 
 exit codes: 0 ok, 1 failure, 2 usage, 3 audio file, 4 audio device, 5 model,
             6 script book, 7 text-to-speech, 8 output (call record, --out), 130 interrupted (Ctrl-C),
@@ -713,8 +714,13 @@ def _register_voice(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> No
     q.add_argument("--rate", type=int, help="speaking rate (words per minute; Kokoro: 150 = natural)")
 
 
+def _register_serve(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    from .web.command import register
+    register(sub, add)
+
+
 _EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [
-    _register_speech, _register_drill, _register_voice, _register_score]
+    _register_speech, _register_drill, _register_voice, _register_score, _register_serve]
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

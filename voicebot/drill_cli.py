@@ -175,7 +175,8 @@ def cmd_drill(args: argparse.Namespace, out: Any) -> int:
                     break
                 if not args.text and not args.json:
                     out.print(f"you> {score.answer or '(nothing heard)'}", style="bold")
-                db.record(trainee, question.item or entry.id, entry.category, score.total)
+                db.record(trainee, question.item or entry.id, entry.category, score.total,
+                          points_made=list(score.made), points_missed=list(score.missed))
                 lines = feedback_lines(score, entry, book)
                 if args.json:
                     emit_json({"type": "score", "n": question.number, "item": question.item, "step": question.step}
@@ -286,8 +287,8 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
                         help="answers from recordings, one per question, in order (each starts when the "
                              "customer's line ends)")
     p.add_argument("--trainee", metavar="NAME", help=f"whose progress this is (default ${ENV_TRAINEE} or your login)")
-    p.add_argument("--db", metavar="PATH", help="progress database (default $VOICEBOT_PROGRESS_DB or the "
-                                                "user data folder)")
+    p.add_argument("--db", metavar="PATH|URL", help="the class store: a SQLite file or a postgresql:// URL "
+                   "(default $VOICEBOT_DB, $VOICEBOT_PROGRESS_DB, or the user data folder)")
     p.add_argument("--json", action="store_true", help="one JSON object per line: question, score, summary")
     p.add_argument("--asr", choices=["auto", "vosk", "whisper"], default="auto",
                    help="recogniser for spoken answers (default auto)")
@@ -298,6 +299,6 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
 
     p = add("progress", cmd_progress, "a trainee's mastery per category of the book")
     p.add_argument("--trainee", metavar="NAME", help=f"whose progress (default ${ENV_TRAINEE} or your login)")
-    p.add_argument("--db", metavar="PATH", help="progress database (default $VOICEBOT_PROGRESS_DB or the "
-                                                "user data folder)")
+    p.add_argument("--db", metavar="PATH|URL", help="the class store: a SQLite file or a postgresql:// URL "
+                   "(default $VOICEBOT_DB, $VOICEBOT_PROGRESS_DB, or the user data folder)")
     p.add_argument("--json", action="store_true", help="one JSON object per category")

@@ -1,6 +1,6 @@
-"""A trainee's drill results, kept in a local SQLite file, and the mastery they add up to.
+"""A trainee's drill results, kept in the class store (voicebot/store.py), and the mastery they add up to.
 
-One table of attempts (trainee, entry, category, score, time). Mastery of an entry is the mean of
+The store is a SQLite file by default, or the class's PostgreSQL server (`--db URL`). One table of attempts (trainee, entry, category, score, time). Mastery of an entry is the mean of
 its scores weighted toward recent attempts, as role-play trainers do (FIELD-NOTES, "What role-play
 trainers offer"): a trainee who failed an answer twice and then got it right three times has
 mostly learned it. A category's mastery is the mean over the entries tried in it.
@@ -8,16 +8,14 @@ mostly learned it. A category's mastery is the mean over the entries tried in it
 from __future__ import annotations
 
 import os
-import sqlite3
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Iterable
 
-from .errors import VoicebotError
+from .store import DB_FILE, ENV_DB, LEGACY_ENV_DB, Store, StoreError, default_db_path  # noqa: F401
 
-ENV_DB: Final = "VOICEBOT_PROGRESS_DB"
-DB_FILE: Final = "progress.sqlite3"
+ProgressError = StoreError
+"""The progress database cannot be opened or written (the store's error)."""
 
 RECENCY_DECAY: Final = 0.6
 """Weight of each older attempt relative to the next newer one (newest 1, then 0.6, 0.36, …).
@@ -26,23 +24,6 @@ fades once the trainee answers well, yet one lucky answer does not erase a histo
 
 RECENT_ATTEMPTS: Final = 10
 """Attempts per entry that count toward mastery; older ones weigh < 1 % of the newest anyway."""
-
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS attempts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    trainee TEXT NOT NULL,
-    entry_id TEXT NOT NULL,
-    category TEXT NOT NULL,
-    score REAL NOT NULL,
-    time REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS attempts_by_trainee ON attempts (trainee, entry_id, time);
-"""
-
-
-class ProgressError(VoicebotError):
-    """The progress database cannot be opened or written."""
-
 
 @dataclass(frozen=True)
 class Attempt:
@@ -98,15 +79,6 @@ class CategorySummary:
                 "attempts": self.attempts, "last_seen": self.last_seen}
 
 
-def default_db_path() -> Path:
-    """$VOICEBOT_PROGRESS_DB, else the user data folder (platformdirs) / voicebot / progress.sqlite3."""
-    env = os.environ.get(ENV_DB)
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_path
-    return user_data_path("voicebot") / DB_FILE
-
-
 def weighted_mastery(scores_newest_first: Iterable[float]) -> float:
     """Recency-weighted mean of scores given newest first (0.0 for none)."""
     total = weight_sum = 0.0
@@ -119,20 +91,21 @@ def weighted_mastery(scores_newest_first: Iterable[float]) -> float:
 
 
 class ProgressDB:
-    """The attempts table of one SQLite file; each `record` is committed at once (a kill loses nothing)."""
+    """A trainee's attempts in the class store; each `record` is committed at once (a kill loses nothing).
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path).expanduser() if path is not None else default_db_path()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path)
-            self._conn.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as err:
-            raise ProgressError(f"cannot open the progress database {self.path} ({err}): "
-                                f"give a writable file with --db PATH or ${ENV_DB}") from None
+    `path` is a file path or a database URL (`--db`); None means $VOICEBOT_DB, $VOICEBOT_PROGRESS_DB,
+    else the user data folder. `self.path` is what to show people (the file, or the URL without password).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, store: Store | None = None) -> None:
+        self.store = store if store is not None else Store(path)
+        self._owned = store is None
+        where = self.store.where
+        self.path: Path | str = Path(where) if self.store.url.startswith("sqlite:") else where
 
     def close(self) -> None:
-        self._conn.close()
+        if self._owned:
+            self.store.close()
 
     def __enter__(self) -> ProgressDB:
         return self
@@ -140,31 +113,21 @@ class ProgressDB:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def record(self, trainee: str, entry_id: str, category: str, score: float, when: float | None = None) -> Attempt:
+    def record(self, trainee: str, entry_id: str, category: str, score: float, when: float | None = None,
+               points_made: list[str] | None = None, points_missed: list[str] | None = None,
+               trainee_id: int | None = None) -> Attempt:
         """Store one scored answer and commit it."""
-        attempt = Attempt(trainee, entry_id, category, float(score), time.time() if when is None else float(when))
-        try:
-            with self._conn:
-                self._conn.execute("INSERT INTO attempts (trainee, entry_id, category, score, time) "
-                                   "VALUES (?, ?, ?, ?, ?)",
-                                   (attempt.trainee, attempt.entry_id, attempt.category, attempt.score, attempt.time))
-        except sqlite3.Error as err:
-            raise ProgressError(f"cannot write to the progress database {self.path} ({err}): "
-                                f"check the disk, or give another file with --db PATH") from None
-        return attempt
+        when = self.store.record_attempt(trainee, entry_id, category, score, when, trainee_id=trainee_id,
+                                         points_made=points_made, points_missed=points_missed)
+        return Attempt(trainee, entry_id, category, float(score), when)
 
     def attempts(self, trainee: str, entry_id: str | None = None) -> list[Attempt]:
         """A trainee's attempts, oldest first (one entry's when `entry_id` is given)."""
-        sql = "SELECT trainee, entry_id, category, score, time FROM attempts WHERE trainee = ?"
-        params: tuple[str, ...] = (trainee,)
-        if entry_id is not None:
-            sql += " AND entry_id = ?"
-            params += (entry_id,)
-        rows = self._conn.execute(sql + " ORDER BY time, id", params).fetchall()
-        return [Attempt(*row) for row in rows]
+        return [Attempt(r.trainee, r.entry_id, r.category, r.score, r.time)
+                for r in self.store.attempt_rows(trainee, entry_id)]
 
     def trainees(self) -> list[str]:
-        return [r[0] for r in self._conn.execute("SELECT DISTINCT trainee FROM attempts ORDER BY trainee")]
+        return self.store.attempt_trainees()
 
     def mastery(self, trainee: str) -> dict[str, Mastery]:
         """Mastery of every entry the trainee has drilled, by entry id."""
@@ -188,3 +151,14 @@ class ProgressDB:
                                attempts=sum(m.attempts for m in ms), last_seen=max(m.last_seen for m in ms))
                for c, ms in groups.items()]
         return sorted(out, key=lambda s: (s.mastery, s.category))
+
+    def history(self, trainee: str) -> list[dict[str, object]]:
+        """Mastery per category after each attempt, oldest first: the points of a chart over time."""
+        seen: dict[str, list[Attempt]] = {}
+        points: list[dict[str, object]] = []
+        for attempt in self.attempts(trainee):
+            seen.setdefault(attempt.entry_id, []).append(attempt)
+            in_category = [tries for tries in seen.values() if tries[-1].category == attempt.category]
+            value = sum(weighted_mastery(a.score for a in tries[::-1]) for tries in in_category) / len(in_category)
+            points.append({"time": attempt.time, "category": attempt.category, "mastery": round(value, 1)})
+        return points

@@ -1,0 +1,1 @@
+"""Alembic migrations of the class store (voicebot/store.py): the same steps on SQLite and PostgreSQL."""
