@@ -1,16 +1,20 @@
-"""Peak memory of `voicebot transcribe` (and optionally `simulate`) on one minute and one hour of audio.
+"""Peak memory of `voicebot transcribe` and `voicebot simulate` on one minute and one hour of audio.
 
 The audio is generated at benchmark time into a temporary folder (never committed): a customer line
 from tests/data/customer every `--every` seconds over low noise. Each command runs as its own
-process; its peak resident memory is read from the kernel (wait4 → ru_maxrss). A streaming reader
-keeps the hour within a few MB of the minute.
+process; its peak resident memory is read from the kernel (wait4 → ru_maxrss). Both commands
+stream their files in blocks, so the hour stays within a few MB of the minute (goal: +50 MB at most).
+`simulate` ends when the bot hangs up (no response, on the call clock), so it reads only the part
+of the file the call reaches: it prints how long the call ran and how far into the file it got.
 
-    python benchmarks/bench_memory.py                  # transcribe, 16 kHz mono
-    python benchmarks/bench_memory.py --rate 48000 --channels 2 --simulate
+    python benchmarks/bench_memory.py                             # 16 kHz mono
+    python benchmarks/bench_memory.py --rate 48000 --channels 2   # a studio file: must not cost GBs
+    python benchmarks/bench_memory.py --only simulate --every 3   # a talkative customer: a longer call
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -63,7 +67,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=1)
     parser.add_argument("--every", type=float, default=120.0, help="seconds between customer lines")
     parser.add_argument("--asr", default="whisper")
-    parser.add_argument("--simulate", action="store_true", help="also measure `voicebot simulate`")
+    parser.add_argument("--only", choices=["transcribe", "simulate"], help="measure one command only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         files = {}
@@ -74,18 +78,34 @@ def main() -> None:
             files[label] = path
             print(f"generated {label}: {path.stat().st_size / 1e6:.0f} MB, {args.rate} Hz × {args.channels} "
                   f"in {time.perf_counter() - t0:.1f} s", flush=True)
-        commands = {"transcribe": lambda f: [sys.executable, "-m", "voicebot", "transcribe", "--asr", args.asr, str(f)]}
-        if args.simulate:
-            commands["simulate"] = lambda f: [sys.executable, "-m", "voicebot", "simulate", "--asr", args.asr,
-                                              "--out", str(Path(tmp) / "calls"), str(f)]
+        calls = Path(tmp) / "calls"
+        commands = {
+            "transcribe": lambda f: [sys.executable, "-m", "voicebot", "transcribe", "--asr", args.asr, str(f)],
+            "simulate": lambda f: [sys.executable, "-m", "voicebot", "simulate", "--asr", args.asr,
+                                   "--out", str(calls), str(f)],
+        }
         for name, make in commands.items():
+            if args.only and name != args.only:
+                continue
             peaks = {}
             for label, path in files.items():
+                before = set(calls.iterdir()) if calls.exists() else set()
                 mb, wall, code = peak_rss(make(path))
                 peaks[label] = mb
-                print(f"{name:<10} {label:>5}: peak RSS {mb:7.1f} MB  ({wall:6.1f} s, exit {code})", flush=True)
+                note = ""
+                if name == "simulate":
+                    new = sorted(set(calls.iterdir()) - before) if calls.exists() else []
+                    note = "  " + (call_length(new[-1]) if new else "no call record")
+                print(f"{name:<10} {label:>5}: peak RSS {mb:7.1f} MB  ({wall:6.1f} s, exit {code}){note}", flush=True)
             print(f"{name:<10} hour − minute: {peaks['1 h'] - peaks['1 min']:+.1f} MB (goal: at most +50 MB)",
                   flush=True)
+
+
+def call_length(folder: Path) -> str:
+    """How long the simulated call ran on its clock, and how it ended."""
+    lines = (folder / "events.jsonl").read_text("utf-8").splitlines()
+    last = json.loads(lines[-1])
+    return f"call of {last['t']:.0f} s, ended {last.get('reason')}"
 
 
 if __name__ == "__main__":

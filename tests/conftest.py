@@ -1,4 +1,9 @@
-"""Shared fixtures: the book, real engines loaded once per session, and the customer WAVs.
+"""Shared fixtures: the books, real engines loaded once per session, and the customer WAVs.
+
+Two books: `fixture_book` (tests/data/book, small, worded unlike the shipped one) is what the engine
+suite runs on; `shipped_book` (scripts_kb/) is for the tests marked `book`, which are about the book
+a trainer edits. `book` is the book a plain run of voicebot would load ($VOICEBOT_KB, else the
+shipped one).
 
 Plain helper functions (said, customer_wav, the fake sound card, ...) live in helpers.py:
 `from helpers import ...`.
@@ -10,7 +15,7 @@ import os
 import pytest
 from ruamel.yaml import YAML
 
-from helpers import CUSTOMER, ROOT, customer_wav  # noqa: F401  (older `from conftest import` lines)
+from helpers import CUSTOMER, FIXTURE_BOOK, ROOT, SHIPPED_BOOK, customer_wav  # noqa: F401  (older `from conftest import` lines)
 
 ENGINE_FIXTURES = {"whisper", "synth"}
 """Fixtures that load a real engine: a test that uses one is an `engine` test even if unmarked."""
@@ -28,9 +33,38 @@ os.environ.setdefault("VOICEBOT_TTS", "pyttsx3")
 
 
 @pytest.fixture(scope="session")
-def book():
+def fixture_book():
+    """The small fixture book (tests/data/book): engine, policy, branch, matcher and runner tests."""
     from voicebot import kb
-    return kb.load(ROOT / "scripts_kb")
+    book = kb.load(FIXTURE_BOOK)
+    assert [str(p) for p in book.problems] == []
+    return book
+
+
+@pytest.fixture(scope="session")
+def fixture_matcher(fixture_book):
+    from voicebot.matcher import Matcher
+    return Matcher(fixture_book)
+
+
+@pytest.fixture(scope="session")
+def shipped_book():
+    """The shipped book (scripts_kb/): only for tests marked `book`."""
+    from voicebot import kb
+    return kb.load(SHIPPED_BOOK)
+
+
+@pytest.fixture(scope="session")
+def shipped_matcher(shipped_book):
+    from voicebot.matcher import Matcher
+    return Matcher(shipped_book)
+
+
+@pytest.fixture(scope="session")
+def book():
+    """The book voicebot loads by default: $VOICEBOT_KB, else the shipped one."""
+    from voicebot import kb
+    return kb.load(os.environ.get(kb.ENV_KB) or SHIPPED_BOOK)
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +95,9 @@ def customer_manifest():
 
 
 @pytest.fixture
-def policy(book, matcher):
-    """A fresh call's policy, greeting already said."""
+def policy(fixture_book, fixture_matcher):
+    """A fresh call's policy on the fixture book, greeting already said."""
     from voicebot.dialog import Policy, Started
-    p = Policy(book, matcher)
+    p = Policy(fixture_book, fixture_matcher)
     p.handle(Started(0.0))
     return p

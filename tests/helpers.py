@@ -15,9 +15,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 """The checkout (or worktree) the tests run from."""
-KB = str(ROOT / "scripts_kb")
-"""The shipped book, as `--kb` takes it."""
 DATA = ROOT / "tests" / "data"
+SHIPPED_BOOK = ROOT / "scripts_kb"
+"""The shipped book: only tests marked `book` read it."""
+FIXTURE_BOOK = DATA / "book"
+"""The small fixture book the engine suite runs on (worded unlike the shipped one)."""
+FIXTURE_KB = str(FIXTURE_BOOK)
+"""The fixture book, as `--kb` takes it (CLI tests of the engine suite pass `--kb FIXTURE_KB`)."""
+KB = str(SHIPPED_BOOK)
+"""The shipped book, as `--kb` takes it: for tests about the shipped book (mark them `book`)."""
 CUSTOMER = DATA / "customer"
 """Natural-voice customer recordings (16 kHz mono), listed in manifest.yaml."""
 

@@ -268,12 +268,6 @@ def test_wav_appender_survives_sigkill(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- devices
 
 
-def test_list_devices_on_this_machine() -> None:
-    devices = list_devices()
-    assert isinstance(devices, list)
-    assert all(isinstance(d, Device) and d.inputs + d.outputs > 0 for d in devices)
-
-
 # These machines have no sound card, so a fake PortAudio device (helpers.FakeSoundDevice, put in
 # place of the sounddevice module) is the only way to run the microphone and speaker code here; with
 # it both paths, "no device" and "a device exists", run the same on every machine.

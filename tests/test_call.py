@@ -10,22 +10,25 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from voicebot import kb
 from voicebot.audio import SAMPLE_RATE, MicSource, read_audio, resample, write_wav
 from voicebot.call import CallOptions, simulate
 from voicebot.cli import main
 from voicebot.dialog import Policy, PolicyOptions
 from voicebot.record import read_events, report
 
-from helpers import KB, customer_wav, fake_sound_card, heard_events, say_events
+from helpers import FIXTURE_KB, customer_wav, fake_sound_card, heard_events, say_events
 
-HEAR_ME = "电话已接通，请问您能听到我的声音吗？"
-NO_RESPONSE_CLOSING = "对不起，听不到您任何回应，以后有优惠再联系您，祝您愉快，再见！"
+FIXTURE = kb.load(FIXTURE_KB)
+"""The fixture book these calls run on (tests/data/book)."""
+HEAR_ME = FIXTURE.fill(FIXTURE.protocols.no_response.prompt)
+NO_RESPONSE_CLOSING = FIXTURE.fill(FIXTURE.protocols.no_response.closing)
 
 
-def run(book, matcher, whisper, synth, files, tmp_path, **opts):
+def run(fixture_book, fixture_matcher, whisper, synth, files, tmp_path, **opts):
     folder = tmp_path / "call"
     folder.mkdir(exist_ok=True)
-    result = simulate(Policy(book, matcher), whisper, synth, [str(f) for f in files], folder, CallOptions(**opts))
+    result = simulate(Policy(fixture_book, fixture_matcher), whisper, synth, [str(f) for f in files], folder, CallOptions(**opts))
     return result.events, folder
 
 
@@ -33,7 +36,7 @@ def run(book, matcher, whisper, synth, files, tmp_path, **opts):
 def test_forty_seconds_of_silence_runs_the_no_response_protocol(tmp_path, capsys):
     silence = tmp_path / "silence.wav"
     write_wav(silence, np.zeros(40 * SAMPLE_RATE, dtype=np.float32))
-    assert main(["--kb", KB, "simulate", "--json", "--asr", "whisper",
+    assert main(["--kb", FIXTURE_KB, "simulate", "--json", "--asr", "whisper",
                  "--out", str(tmp_path / "calls"), str(silence)]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     spoken = say_events(events)
@@ -52,47 +55,47 @@ def test_forty_seconds_of_silence_runs_the_no_response_protocol(tmp_path, capsys
 
 
 @pytest.mark.engine
-def test_recording_question_is_answered_by_voice(book, matcher, whisper, synth, tmp_path):
-    events, folder = run(book, matcher, whisper, synth, [customer_wav("recording.wav")], tmp_path)
+def test_recording_question_is_answered_by_voice(fixture_book, fixture_matcher, whisper, synth, tmp_path):
+    events, folder = run(fixture_book, fixture_matcher, whisper, synth, [customer_wav("recording.wav")], tmp_path)
     h = heard_events(events)[0]
-    assert h["entry"] == "q24_recording"
+    assert h["entry"] == "recording"
     answer = say_events(events)[1]
-    assert answer["entry"] == "q24_recording" and answer["t"] == h["t"]
+    assert answer["entry"] == "recording" and answer["t"] == h["t"]
     # Endpoint: the bot answers 600 ms (the VAD's end_silence) after the customer stops.
     assert abs((answer["t"] - h["speech_end"]) - 0.6) < 0.05
     recording = read_audio(folder / "recording.wav")
     assert abs(len(recording) / SAMPLE_RATE - events[-1]["t"]) < 0.5
-    assert report(folder).matched[0]["entry"] == "q24_recording"
+    assert report(folder).matched[0]["entry"] == "recording"
 
 
 @pytest.mark.engine
-def test_off_topic_lines_get_the_book_protocol(book, matcher, whisper, synth, tmp_path):
+def test_off_topic_lines_get_the_book_protocol(fixture_book, fixture_matcher, whisper, synth, tmp_path):
     files = [customer_wav(f"offtopic_{i}.wav") for i in range(1, 5)]
-    events, _ = run(book, matcher, whisper, synth, files, tmp_path)
-    off = book.protocol("off_topic")
+    events, _ = run(fixture_book, fixture_matcher, whisper, synth, files, tmp_path)
+    off = fixture_book.protocol("off_topic")
     reasons = [e["reason"] for e in say_events(events)[1:5]]
     assert reasons == ["off_topic"] * 4
-    assert say_events(events)[3]["text"] == off["ask"] and say_events(events)[4]["text"] == off["ask"]
+    assert say_events(events)[3]["text"] == fixture_book.fill(off["ask"]) == say_events(events)[4]["text"]
 
 
 @pytest.mark.engine
-def test_english_caller_hears_english_lines(book, matcher, whisper, synth, tmp_path):
-    events, _ = run(book, matcher, whisper, synth, [customer_wav("english.wav")], tmp_path)
+def test_english_caller_hears_english_lines(fixture_book, fixture_matcher, whisper, synth, tmp_path):
+    events, _ = run(fixture_book, fixture_matcher, whisper, synth, [customer_wav("english.wav")], tmp_path)
     english = [e for e in say_events(events) if e["language"] == "en"]
     # One line and the question, then the bot waits for the reply (the line stays silent here).
-    assert [e["text"] for e in english] == ["This is Beijing Mobile.", "Can you speak Chinese?"]
+    assert [e["text"] for e in english] == ["Hello, this is the test line.", "Do you speak Chinese?"]
     assert [e["reason"] for e in say_events(events)][-1] == "no_response"
     assert events[-1]["type"] == "hangup"
 
 
 @pytest.mark.engine
-def test_very_quiet_customer_is_asked_to_speak_up(book, matcher, whisper, synth, tmp_path):
+def test_very_quiet_customer_is_asked_to_speak_up(fixture_book, fixture_matcher, whisper, synth, tmp_path):
     quiet = read_audio(customer_wav("recording.wav"))
     speech = np.abs(quiet) > 1e-4
     quiet = quiet * (10 ** (-56 / 20) / np.sqrt(np.mean(quiet[speech] ** 2)))
     path = tmp_path / "quiet.wav"
     write_wav(path, quiet.astype(np.float32))
-    events, _ = run(book, matcher, whisper, synth, [path], tmp_path)
+    events, _ = run(fixture_book, fixture_matcher, whisper, synth, [path], tmp_path)
     assert heard_events(events)[0]["level_dbfs"] < -50
     assert say_events(events)[1]["reason"] == "speak_louder"
 
@@ -109,23 +112,23 @@ def white_noise_under(clean, snr_db):
     pytest.param(lambda: white_noise_under(read_audio(customer_wav("recording.wav")), -3), id="white_-3dB"),
     pytest.param(lambda: read_audio(customer_wav("noisy_recording_5db.wav")), id="babble_fixture"),
 ])
-def test_noisy_line_is_asked_to_move(book, matcher, whisper, synth, tmp_path, make):
+def test_noisy_line_is_asked_to_move(fixture_book, fixture_matcher, whisper, synth, tmp_path, make):
     """The recording question under heavy noise: the VAD measures the poor SNR and whisper cannot
     make out the words with confidence, so the book's noisy-line protocol must fire (no answer)."""
     path = tmp_path / "noisy.wav"
     write_wav(path, make())
-    events, _ = run(book, matcher, whisper, synth, [path], tmp_path)
+    events, _ = run(fixture_book, fixture_matcher, whisper, synth, [path], tmp_path)
     opts = PolicyOptions()
     h = heard_events(events)[0]
     assert h["snr_db"] < opts.noisy_snr_db, h
     assert h["confidence"] < opts.poor_line_confidence, h
     reply = say_events(events)[1]
     assert reply["reason"] == "noisy" and reply["entry"] is None, reply
-    assert reply["text"] == book.fill(book.protocol("noisy")["say"][0])
+    assert reply["text"] == fixture_book.fill(fixture_book.protocol("noisy")["say"][0])
 
 
 @pytest.mark.engine
-def test_stereo_44k_and_8k_telephone_files_are_converted_and_run(book, matcher, whisper, synth, tmp_path):
+def test_stereo_44k_and_8k_telephone_files_are_converted_and_run(fixture_book, fixture_matcher, whisper, synth, tmp_path):
     mono = read_audio(customer_wav("recording.wav"))
     stereo = tmp_path / "stereo44.wav"
     up = resample(mono, SAMPLE_RATE, 44100)
@@ -133,8 +136,8 @@ def test_stereo_44k_and_8k_telephone_files_are_converted_and_run(book, matcher, 
     tel = tmp_path / "tel8k.wav"
     sf.write(tel, resample(mono, SAMPLE_RATE, 8000), 8000, subtype="PCM_16")
     for path in (stereo, tel):
-        events, _ = run(book, matcher, whisper, synth, [path], tmp_path)
-        assert heard_events(events)[0]["entry"] == "q24_recording", path
+        events, _ = run(fixture_book, fixture_matcher, whisper, synth, [path], tmp_path)
+        assert heard_events(events)[0]["entry"] == "recording", path
 
 
 def _corrupt_header(path):
@@ -152,7 +155,7 @@ def _corrupt_header(path):
 def test_bad_files_give_one_line_error_and_nonzero_exit(tmp_path, capsys, make, message):
     path = tmp_path / "customer.wav"
     make(path)
-    code = main(["--kb", KB, "simulate", "--out", str(tmp_path / "calls"), str(path)])
+    code = main(["--kb", FIXTURE_KB, "simulate", "--out", str(tmp_path / "calls"), str(path)])
     err = capsys.readouterr().err.strip()
     assert code == 3
     assert "\n" not in err and "Traceback" not in err
@@ -166,7 +169,7 @@ def test_bad_files_give_one_line_error_and_nonzero_exit(tmp_path, capsys, make, 
 def test_transcript_survives_a_kill_mid_call(tmp_path):
     out = tmp_path / "calls"
     files = [str(customer_wav(n)) for n in ("recording.wav", "number.wav", "praise.wav", "manager.wav")]
-    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "--kb", KB, "simulate",
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "--kb", FIXTURE_KB, "simulate",
                              "--json", "--asr", "whisper", "--out", str(out), *files],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     lines = []
@@ -185,7 +188,7 @@ def test_transcript_survives_a_kill_mid_call(tmp_path):
 
 
 @pytest.mark.engine
-def test_foreign_ringback_ends_the_call_before_the_greeting(book, matcher, whisper, synth, tmp_path):
+def test_foreign_ringback_ends_the_call_before_the_greeting(fixture_book, fixture_matcher, whisper, synth, tmp_path):
     t = np.arange(int(6 * SAMPLE_RATE)) / SAMPLE_RATE
     tone = 0.2 * (np.sin(2 * np.pi * 440 * t) + np.sin(2 * np.pi * 480 * t))
     on = (t % 6.0) < 2.0
@@ -193,36 +196,36 @@ def test_foreign_ringback_ends_the_call_before_the_greeting(book, matcher, whisp
     speech = read_audio(customer_wav("recording.wav"))
     path = tmp_path / "abroad.wav"
     write_wav(path, np.concatenate([ring, speech]))
-    events, _ = run(book, matcher, whisper, synth, [path], tmp_path)
+    events, _ = run(fixture_book, fixture_matcher, whisper, synth, [path], tmp_path)
     assert not say_events(events)
     assert events[-1]["type"] == "hangup" and events[-1]["reason"] == "foreign_ringback"
 
 
 @pytest.mark.engine
-def test_domestic_ringback_waits_then_greets(book, matcher, whisper, synth, tmp_path):
+def test_domestic_ringback_waits_then_greets(fixture_book, fixture_matcher, whisper, synth, tmp_path):
     t = np.arange(int(5 * SAMPLE_RATE)) / SAMPLE_RATE
     ring = (0.2 * np.sin(2 * np.pi * 450 * t) * ((t % 5.0) < 1.0)).astype(np.float32)
     speech = read_audio(customer_wav("recording.wav"))
     path = tmp_path / "home.wav"
     write_wav(path, np.concatenate([ring, ring, speech]))
-    events, _ = run(book, matcher, whisper, synth, [path], tmp_path)
+    events, _ = run(fixture_book, fixture_matcher, whisper, synth, [path], tmp_path)
     assert say_events(events)[0]["reason"] == "opening" and say_events(events)[0]["t"] >= 5.0
-    assert heard_events(events)[0]["entry"] == "q24_recording"
+    assert heard_events(events)[0]["entry"] == "recording"
 
 
 @pytest.mark.engine
 @pytest.mark.parametrize("files, entry, branch, last, follow_ups, escalated", [
     # no_bushi.wav says 不是，是我老婆的身份证办的: the 问题8 phrases (someone else's ID) decide it.
-    pytest.param(["owner_q.wav", "no_bushi.wav"], "q08_owner", "phrases", "guided_hangup", {"offer"}, False,
+    pytest.param(["owner_q.wav", "no_bushi.wav"], "owner", "phrases", "guided_hangup", {"offer"}, False,
                  id="owner_no"),
-    pytest.param(["cancel_q.wav", "yes_shi.wav", "yes_ok.wav", "yes_benji.wav"], "sp_cancel", "yes",
+    pytest.param(["cancel_q.wav", "yes_shi.wav", "yes_ok.wav", "yes_benji.wav"], "cancel", "yes",
                  "guided_hangup", {"cancel", "callback", "offer"}, False, id="cancel_yes"),
-    pytest.param(["complain_q.wav", "still_angry.wav"], "q28_complain_agent", "insist", "escalated",
+    pytest.param(["complain_q.wav", "still_angry.wav"], "complain_agent", "insist", "escalated",
                  {"complaint", "escalation", "offer"}, True, id="complaint_still_angry"),
 ])
-def test_exchanges_end_to_end(book, matcher, whisper, synth, tmp_path, files, entry, branch, last, follow_ups,
+def test_exchanges_end_to_end(fixture_book, fixture_matcher, whisper, synth, tmp_path, files, entry, branch, last, follow_ups,
                               escalated):
-    events, folder = run(book, matcher, whisper, synth, [customer_wav(f) for f in files], tmp_path)
+    events, folder = run(fixture_book, fixture_matcher, whisper, synth, [customer_wav(f) for f in files], tmp_path)
     asked = [e for e in say_events(events) if e["reason"] == "ask"]
     assert asked and asked[0]["entry"] == entry
     replies = [e for e in heard_events(events) if e.get("reply_to") == entry]
@@ -235,12 +238,12 @@ def test_exchanges_end_to_end(book, matcher, whisper, synth, tmp_path, files, en
 
 
 @pytest.mark.engine
-def test_report_lists_follow_ups_across_calls(book, matcher, whisper, synth, tmp_path, capsys):
+def test_report_lists_follow_ups_across_calls(fixture_book, fixture_matcher, whisper, synth, tmp_path, capsys):
     base = tmp_path / "calls"
     for i, name in enumerate(["dnc.wav", "complain_q.wav"]):
         folder = base / f"c{i}"
         folder.mkdir(parents=True)
-        simulate(Policy(book, matcher), whisper, synth, [str(customer_wav(name))], folder)
+        simulate(Policy(fixture_book, fixture_matcher), whisper, synth, [str(customer_wav(name))], folder)
     assert main(["report", "--follow-ups", "--json", str(base)]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert "do_not_call" in {r["kind"] for r in rows}
@@ -249,15 +252,15 @@ def test_report_lists_follow_ups_across_calls(book, matcher, whisper, synth, tmp
 
 
 @pytest.mark.engine
-def test_the_bot_does_not_hear_its_own_voice(book, matcher, whisper, synth):
+def test_the_bot_does_not_hear_its_own_voice(fixture_book, fixture_matcher, whisper, synth):
     from voicebot.audio import frames
     from voicebot.call import CallRunner
-    opening = book.fill(book.protocol("opening")["say"][0])
+    opening = fixture_book.fill(fixture_book.protocol("opening")["say"][0])
     voice = synth.synthesize(opening)[SAMPLE_RATE: SAMPLE_RATE + int(0.3 * SAMPLE_RATE)]   # 300 ms of speech
     silence = [np.zeros(480, dtype=np.float32)] * 40
 
     def heard_after(echo_delay_frames: int) -> list:
-        runner = CallRunner(Policy(book, matcher), whisper, synth, None)
+        runner = CallRunner(Policy(fixture_book, fixture_matcher), whisper, synth, None)
         runner.start()
         runner.run_frames(iter(silence[:echo_delay_frames] + list(frames(voice)) + silence))
         return [e for e in runner.result.events if e["type"] in ("heard",)]
@@ -285,10 +288,10 @@ def test_live_mic_drops_what_it_caught_while_the_bot_spoke(monkeypatch):
 
 
 @pytest.mark.engine
-def test_a_simulated_call_gives_the_same_events_every_run(book, matcher, whisper, synth, tmp_path):
+def test_a_simulated_call_gives_the_same_events_every_run(fixture_book, fixture_matcher, whisper, synth, tmp_path):
     files = [customer_wav(n) for n in ("recording.wav", "owner_q.wav", "no_bushi.wav")]
     runs = []
     for i in range(2):
-        result = simulate(Policy(book, matcher), whisper, synth, [str(f) for f in files], None)
+        result = simulate(Policy(fixture_book, fixture_matcher), whisper, synth, [str(f) for f in files], None)
         runs.append([{k: v for k, v in e.items() if k != "work_ms"} for e in result.events])
     assert runs[0] == runs[1]

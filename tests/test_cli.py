@@ -11,12 +11,13 @@ import time
 import numpy as np
 import pytest
 
+from voicebot import kb
 from voicebot.audio import SAMPLE_RATE, read_audio
 from voicebot.cli import main
 from voicebot.record import read_events
 from voicebot.text import to_simplified
 
-from helpers import KB, ROOT, customer_wav, fake_sound_card, heard_events, say_events
+from helpers import FIXTURE_BOOK, FIXTURE_KB, customer_wav, fake_sound_card, heard_events, say_events
 
 
 def test_help_lists_every_command():
@@ -67,7 +68,7 @@ def test_devices_and_live_call_without_a_sound_card(monkeypatch, capsys):
     assert "no audio devices found" in text.out and "simulate" in text.out and "chat" in text.out
     assert main(["devices", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
-    assert main(["--kb", KB, "call"]) == 4
+    assert main(["--kb", FIXTURE_KB, "call"]) == 4
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "no microphone or speaker" in err and "simulate" in err and "chat" in err
 
@@ -75,7 +76,7 @@ def test_devices_and_live_call_without_a_sound_card(monkeypatch, capsys):
 def test_live_call_needs_both_a_microphone_and_a_speaker(monkeypatch, tmp_path, capsys):
     """A speaker but no microphone (fake devices): `call` fails in one line before loading anything."""
     fake_sound_card(monkeypatch, mic_rate=None)
-    assert main(["--kb", KB, "call", "--out", str(tmp_path)]) == 4
+    assert main(["--kb", FIXTURE_KB, "call", "--out", str(tmp_path)]) == 4
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "simulate" in err
     assert list(tmp_path.iterdir()) == []
@@ -93,7 +94,9 @@ def test_devices_lists_the_microphone_and_speaker(monkeypatch, capsys):
         ("Fake USB Microphone", True, False), ("Fake Speaker", False, True)]
 
 
-HEAR_ME = "电话已接通，请问您能听到我的声音吗？"
+FIXTURE = kb.load(FIXTURE_KB)
+HEAR_ME = FIXTURE.fill(FIXTURE.protocols.no_response.prompt)
+"""The fixture book's no-response prompt."""
 
 
 @pytest.mark.engine
@@ -107,7 +110,7 @@ def test_live_call_on_a_fake_microphone_and_speaker(monkeypatch, tmp_path, capsy
     card = fake_sound_card(monkeypatch, line=read_audio(customer_wav("recording.wav")), line_after_bot=True,
                            line_max_s=90)
     started = time.monotonic()
-    code = main(["--kb", KB, "call", "--asr", "whisper", "--timeout", "1", "--out", str(tmp_path)])
+    code = main(["--kb", FIXTURE_KB, "call", "--asr", "whisper", "--timeout", "1", "--no-barge-in", "--out", str(tmp_path)])
     elapsed = time.monotonic() - started
     out = capsys.readouterr()
     assert code == 0, out.err
@@ -118,8 +121,8 @@ def test_live_call_on_a_fake_microphone_and_speaker(monkeypatch, tmp_path, capsy
     spoken = say_events(events)
     # The bot greeted, heard the question, answered it, asked twice whether the line works, hung up.
     assert spoken[0]["reason"] == "opening" and spoken[0]["t"] == 0.0
-    assert [h["entry"] for h in heard_events(events)] == ["q24_recording"]
-    assert spoken[1]["entry"] == "q24_recording" and spoken[1]["t"] == heard_events(events)[0]["t"]
+    assert [h["entry"] for h in heard_events(events)] == ["recording"]
+    assert spoken[1]["entry"] == "recording" and spoken[1]["t"] == heard_events(events)[0]["t"]
     assert [e["text"] for e in spoken[2:4]] == [HEAR_ME, HEAR_ME] and len(spoken) == 5
     assert events[-1]["type"] == "hangup" and events[-1]["reason"] == "no_response"
     # Every line went to the speaker, at 16 kHz, as long as the record says.
@@ -139,28 +142,28 @@ def test_models_list(capsys):
 
 def test_chat_runs_a_typed_call(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("你们这个通话有录音吗\n\n\n\n"))
-    assert main(["--kb", KB, "chat", "--json", "--out", str(tmp_path)]) == 0
+    assert main(["--kb", FIXTURE_KB, "chat", "--json", "--out", str(tmp_path)]) == 0
     events = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
-    assert [e["entry"] for e in events if e["type"] == "heard"] == ["q24_recording"]
+    assert [e["entry"] for e in events if e["type"] == "heard"] == ["recording"]
     assert [e["reason"] for e in events if e["type"] == "say"][-3:] == ["no_response"] * 3
     assert events[-1] == events[-1] | {"type": "hangup", "reason": "no_response"}
     folder = next(tmp_path.iterdir())
     assert (folder / "events.jsonl").read_text(encoding="utf-8").count("\n") == len(events)
 
 
-def test_chat_second_visit(tmp_path, monkeypatch, capsys, book):
+def test_chat_second_visit(tmp_path, monkeypatch, capsys, fixture_book):
     monkeypatch.setattr("sys.stdin", io.StringIO("是我\n"))
-    assert main(["--kb", KB, "chat", "--json", "--second-visit", "--out", str(tmp_path)]) == 0
+    assert main(["--kb", FIXTURE_KB, "chat", "--json", "--second-visit", "--out", str(tmp_path)]) == 0
     says = [json.loads(l)["text"] for l in capsys.readouterr().out.splitlines() if '"say"' in l]
-    sv = book.protocol("second_visit")
-    assert says == [book.fill(sv["identity"]), book.fill(sv["apology_confirm"]), book.fill(sv["purpose"])]
+    sv = fixture_book.protocol("second_visit")
+    assert says == [fixture_book.fill(sv["identity"]), fixture_book.fill(sv["apology_confirm"]),
+                    fixture_book.fill(sv["purpose"])]
 
 
 def test_tuning_file_overrides_defaults_and_bad_keys_are_reported(tmp_path, capsys):
-    from voicebot import kb
     from voicebot.dialog import Policy
     copy = tmp_path / "book"
-    shutil.copytree(ROOT / "scripts_kb", copy)
+    shutil.copytree(FIXTURE_BOOK, copy)
     (copy / "tuning.yaml").write_text("policy:\n  no_input_timeout_s: 7\nmatcher:\n  nonsense: 1\n", encoding="utf-8")
     book = kb.load(copy)
     assert Policy(book).options.no_input_timeout_s == 7

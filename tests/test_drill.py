@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from voicebot import drill_cli, kb
 from voicebot.audio import SAMPLE_RATE, frames, write_wav
 from voicebot.cli import Out
-from voicebot.drill import (ANSWER_END_SILENCE_S, LONG_PAUSE_S, NO_ANSWER_S, START_GRACE_S, DrillSession,
+from voicebot.drill import (ANSWER_END_SILENCE_S, HONEST_FLOOR, LONG_PAUSE_S, NO_ANSWER_S, START_GRACE_S, DrillSession,
                             Question, Timing, drillable, feedback_lines, hesitation_penalty, pick_entries,
                             record_answer, score_answer, standard_lines, timing_from_audio)
 from voicebot.matcher import Matcher
@@ -143,13 +143,13 @@ def test_promising_a_reply_is_flagged_where_the_book_forbids_it(book, matcher) -
 def test_too_many_forms_of_address_are_flagged(book, matcher) -> None:
     four = "先生，是有录音的，先生，为了提高服务质量，先生，保障双方合法权益，先生，请您谅解"
     three = "先生，是有录音的，先生，为了提高服务质量，保障双方合法权益，先生，请您谅解"
-    assert "address_overuse" in rules(book, matcher, "q24_recording", four)
-    assert "address_overuse" not in rules(book, matcher, "q24_recording", three)
+    assert "overuse_先生" in rules(book, matcher, "q24_recording", four)
+    assert "overuse_先生" not in rules(book, matcher, "q24_recording", three)
     result = score(book, matcher, "q24_recording", four)
     assert result.address_count == 4
     assert any("先生/女士说了4次" in line for line in feedback_lines(result, book.get("q24_recording"), book))
     zan = "咱们这是有录音的，咱们是为了提高服务质量，保障咱们双方合法权益，咱这也是规定，请您谅解"
-    assert "zan_overuse" in rules(book, matcher, "q24_recording", zan)
+    assert "overuse_咱" in rules(book, matcher, "q24_recording", zan)
 
 
 def test_a_missing_work_id_is_flagged(book, matcher) -> None:
@@ -161,13 +161,14 @@ def test_a_missing_work_id_is_flagged(book, matcher) -> None:
 
 def test_no_apology_first_is_flagged(book, matcher) -> None:
     late = "我们建议您本机拨打10086咨询，尽快帮您解决问题，给您带来不便很抱歉。"
-    assert "apology_not_first" in rules(book, matcher, "q17_signal", late)
-    assert "apology_not_first" not in rules(book, matcher, "q17_signal", "对不起，给您带来不便了，建议您本机拨打10086咨询。")
-    assert "apology_not_first" in rules(book, matcher, "c_called_again", "我再帮您记录一次，马上反馈。")
+    assert "apology_first" in rules(book, matcher, "q17_signal", late)
+    assert "apology_first" not in rules(book, matcher, "q17_signal", "对不起，给您带来不便了，建议您本机拨打10086咨询。")
+    assert "apology_first" in rules(book, matcher, "c_called_again", "我再帮您记录一次，马上反馈。")
     # 问题28: the work id first, then calm the customer: the window starts after the id.
-    assert "apology_not_first" not in rules(book, matcher, "q28_complain_agent", "我的工号是8086，您先别生气，我向您道歉。")
+    assert "calm_first" not in rules(book, matcher, "q28_complain_agent", "我的工号是8086，您先别生气，我向您道歉。")
+    assert "calm_first" in rules(book, matcher, "q28_complain_agent", "我的工号是8086，有意见您可以提，我向您道歉。")
     # Entries without the rule do not check it.
-    assert "apology_not_first" not in rules(book, matcher, "q24_recording", "是有录音的，请您谅解")
+    assert not {"apology_first", "calm_first"} & rules(book, matcher, "q24_recording", "是有录音的，请您谅解")
 
 
 def test_each_broken_rule_costs_about_a_tier(book, matcher) -> None:
@@ -188,7 +189,7 @@ def test_slow_start_and_long_pauses_cost_points(book, matcher) -> None:
     assert hesitation_penalty(quick) == 0.0
     assert hesitation_penalty(slow) == pytest.approx(2.0 * 3.0 + 3.0)
     a, b = score(book, matcher, "q24_recording", text, quick), score(book, matcher, "q24_recording", text, slow)
-    assert a.total - b.total == pytest.approx(9.0, abs=0.01)
+    assert a.total - b.total == pytest.approx(9.0 * (100 - HONEST_FLOOR) / 100, abs=0.01)   # merit → band
     lines = feedback_lines(b, book.get("q24_recording"), book)
     assert any("开口用了4.0秒" in line for line in lines) and any("停顿了1次" in line for line in lines)
 

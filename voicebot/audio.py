@@ -208,6 +208,12 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return data.mean(axis=1, dtype=np.float32)
 
 
+def check_audio(path: str | os.PathLike[str]) -> AudioInfo:
+    """Everything that can be told without decoding (missing, empty, not audio, a truncated WAV, no
+    samples) as one AudioError; reads only the header, so a one-hour file costs nothing here."""
+    return _checked_info(Path(path))
+
+
 def _checked_info(p: Path) -> AudioInfo:
     """`audio_info` plus the checks made before decoding: a truncated WAV, no samples."""
     info = audio_info(p)
@@ -448,6 +454,12 @@ class WavAppender:
         except OSError as err:
             self._restore(good)
             raise _output_error(self.path, err, "write the recording") from err
+        except BaseException:
+            # Ctrl-C or SIGTERM between the samples and the header: cut the samples off again, so the
+            # header still matches the data when the call closes.
+            self._restore(good)
+            self._samples = good
+            raise
 
     def _write_all(self, payload: bytes) -> None:
         assert self._fh is not None

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 from .console import Out, emit_json
 from .drill_cli import register as _register_drill
+from .score_cli import register as _register_score
 from .errors import Terminated, VoicebotError
 
 EXIT_USAGE = 2
@@ -36,6 +37,7 @@ commands, from the book to a whole call:
   report CALL          a call record summarised for the trainer
   drill                the bot plays the customer, you answer, you get scored
   progress             a trainee's mastery per category
+  score CALL           a recorded call scored against the book (two-channel WAV or calls/<time>/)
 
 exit codes: 0 ok, 1 failure, 2 usage, 3 audio file, 4 audio device, 5 model,
             6 script book, 7 text-to-speech, 8 output (call record, --out), 130 interrupted (Ctrl-C),
@@ -322,6 +324,9 @@ _MATCHERS: dict[Any, Any] = {}
 
 def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, Any]], None]:
     def show(ev: dict[str, Any]) -> None:
+        if ev.get("truncated_from"):
+            out.error(f"warning: a customer line of {ev['truncated_from']} characters: only its first "
+                      f"{len(ev['text'])} are kept (a customer turn is a sentence or two)")
         if args.json:
             emit_json(ev)
             return
@@ -344,6 +349,8 @@ def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, An
                 how.append("takes back " + ", ".join(ev["negated"]))
             extra = f"   → {'; '.join(how)}" if how else ""
             out.print(f"{t}  customer {ev['text'] or '(unclear)'}{extra}", style="bold")
+        elif kind == "cut":
+            out.print(f"{t}  cut      after {ev['played_s']:.2f} s: the customer spoke", style="yellow")
         elif kind in ("record", "escalate", "hangup", "ringback", "silence"):
             detail = ev.get("kind") or ev.get("reason") or ev.get("seconds")
             fields = ev.get("fields") or {}
@@ -355,25 +362,34 @@ def _event_printer(args: argparse.Namespace, out: Out) -> Callable[[dict[str, An
 
 def _call_options(args: argparse.Namespace, book: Any) -> Any:
     from .call import CallOptions
-    return dataclasses.replace(book.options("call", CallOptions), second_visit=getattr(args, "second_visit", False))
+    opts = dataclasses.replace(book.options("call", CallOptions), second_visit=getattr(args, "second_visit", False))
+    if getattr(args, "realtime", False):
+        opts = dataclasses.replace(opts, realtime=True)
+    if getattr(args, "no_barge_in", False):
+        opts = dataclasses.replace(opts, barge_in=False)
+    return opts
 
 
 def cmd_simulate(args: argparse.Namespace, out: Out) -> int:
-    from .audio import read_audio
-    from .call import simulate
-    from .record import new_call_dir
-    for f in args.files:          # every file is checked before the call starts: one clear error
-        read_audio(f)
+    from .audio import check_audio
+    from .call import CustomerFile, simulate
+    from .record import new_call_dir, remove_if_empty
+    customer = [CustomerFile.parse(f) for f in args.files]
+    for f in customer:            # every file is checked before the call starts (its header only:
+        check_audio(f.path)       # the files stream during the call, read once)
     book = _load_kb(args)
     rec = _recognizer(args, out, book)
     synth = _synthesizer(args, book)
-    groups = [[f] for f in args.files] if args.each else [list(args.files)]
+    groups = [[f] for f in customer] if args.each else [customer]
     for files in groups:
         folder = new_call_dir(args.out)
-        if not args.json:
-            out.print(f"call record: {folder}", style="dim")
-        result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args, book),
-                          on_event=_event_printer(args, out))
+        try:
+            if not args.json:
+                out.print(f"call record: {folder}", style="dim")
+            result = simulate(_policy(args, book), rec, synth, files, folder, _call_options(args, book),
+                              on_event=_event_printer(args, out))
+        finally:
+            remove_if_empty(folder)   # a call stopped before its first event leaves no empty folder
         if not args.json:
             out.print(f"call ended: {result.ended or 'line silent'}; record in {folder}", style="dim")
     return 0
@@ -426,23 +442,33 @@ def cmd_call(args: argparse.Namespace, out: Out) -> int:
     folder = new_call_dir(args.out)
     speaker = SpeakerSink(args.device)
     mic = MicSource(args.device)
+    options = _call_options(args, book)
 
     def play(audio: Any) -> None:
+        if options.barge_in:
+            # Full duplex: the call listens while the line plays and stops it when the customer speaks.
+            speaker.play(audio, blocking=False)
+            return
         # Half duplex: whatever the microphone caught while the bot spoke is its own voice.
         speaker.play(audio)
         mic.drain()
 
-    runner = CallRunner(_policy(args, book), rec, synth, folder, _call_options(args, book),
-                        on_event=_event_printer(args, out), play=play)
+    runner = CallRunner(_policy(args, book), rec, synth, folder, options,
+                        on_event=_event_printer(args, out), play=play, stop=speaker.stop)
     out.print(f"live call, record in {folder}; Ctrl-C ends the call", style="dim")
     from .call import end_reason
+    from .record import remove_if_empty
     try:
         with mic:
+            runner.listen(iter(mic))
             runner.start()
-            runner.run_frames(iter(mic))
+            runner.run_frames()
     except BaseException as err:
         runner.end(end_reason(err))  # (run_frames has ended it already; this covers the opening)
         raise
+    finally:
+        speaker.stop()
+        remove_if_empty(folder)
     return 0
 
 
@@ -506,6 +532,20 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
+SIMULATE_EPILOG = """\
+the call clock: the bot opens at 0 s; each bare file starts 0.5 s after the bot has finished its
+reply to the file before; FILE@S starts S seconds after the bot began that reply, even while the bot
+is still talking: the bot stops at once (barge-in) and answers what the customer says. The record
+then shows the bot's line followed by {"type": "cut", "played_s": ...}. With --no-barge-in the bot
+always finishes and FILE@S waits like a bare file.
+
+examples:
+  voicebot simulate q.wav                       one customer line, then silence
+  voicebot simulate owner_q.wav no.wav@1.5      the customer cuts in 1.5 s into the bot's answer
+  voicebot simulate --json a.wav b.wav          one JSON event per line
+"""
+
+
 def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     def engine(p: argparse.ArgumentParser) -> None:
         p.add_argument("--asr", choices=["auto", "vosk", "whisper"], default="auto",
@@ -525,6 +565,9 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
         p.add_argument("--second-visit", action="store_true", help="open with the second-visit (二访) script")
         p.add_argument("--timeout", type=float, metavar="S", help="no-input timeout in seconds (default 4)")
         p.add_argument("--bias", action="store_true", help="bias recognition toward the book's phrases (vosk grammar)")
+        p.add_argument("--no-barge-in", action="store_true",
+                       help="the bot always finishes its line; the customer's speech meanwhile waits "
+                            "(default: the customer's speech stops the bot at once)")
         voice(p)
 
     p = add("transcribe", cmd_transcribe, "print what the recogniser hears in audio files")
@@ -552,9 +595,17 @@ def _register_speech(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> N
     q.add_argument("--url", help="download from this address instead (a mirror)")
 
     p = add("simulate", cmd_simulate, "run a call whose customer side is WAV files, one after another")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = SIMULATE_EPILOG
     call_opts(p)
-    p.add_argument("files", nargs="+", metavar="WAV")
+    p.add_argument("files", nargs="+", metavar="WAV[@S]",
+                   help="customer recordings in order; a bare file starts 0.5 s after the bot has finished, "
+                        "FILE@S starts S seconds after the bot began its reply to the previous file (the "
+                        "opening, for the first), cutting the bot short (barge-in)")
     p.add_argument("--each", action="store_true", help="each file its own call")
+    p.add_argument("--realtime", action="store_true",
+                   help="run the call at real speed (the files and the bot's lines take as long as they sound), "
+                        "as a live call would; the default runs as fast as the machine can")
 
     p = add("demo", cmd_demo, "a demo call from a shipped customer recording, answered by voice")
     call_opts(p)
@@ -663,7 +714,7 @@ def _register_voice(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> No
 
 
 _EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [
-    _register_speech, _register_drill, _register_voice]
+    _register_speech, _register_drill, _register_voice, _register_score]
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -24,6 +24,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Final, Iterator, Union
 
+from rapidfuzz import fuzz
+
 from .kb import Branch, Entry, KnowledgeBase
 from .matcher import Match, Matcher
 from .replies import NEGATION, QUESTION, ReplyClassifier, clauses, negated_spans, native_negation, squash
@@ -275,6 +277,10 @@ class PolicyOptions:
     scores at least this (off-topic would count a real question toward the three-strike hang-up)."""
     max_reasks: int = 1
     """A question back whose reply fits no branch is asked again this many times, then dropped."""
+    answer_covered: float = 90.0
+    """Two requests in one line: an answer that another's contains this closely (rapidfuzz
+    partial_ratio) is not said twice (the work id inside 问题28's answer scores 94; unrelated answers
+    that share an opening apology score under 90)."""
 
 
 # ---------------------------------------------------------------- policy
@@ -803,8 +809,12 @@ class Policy:
         substantive = [p for p in substantive if not (p.kind == "entry" and p.entry is not None
                                                       and p.entry.id in taken_back)]
         if (whole.kind == "entry" and whole.entry is not None and whole.entry.id not in taken_back
-                and not any(p.kind in ("entry", "negated") for p in substantive)):
-            return [whole]  # the line as a whole is a book question its pieces do not show
+                and not any(p.kind in ("entry", "negated") for p in substantive)
+                and (whole.strong or not any(p.kind == "reply" for p in substantive)
+                     or (whole.match is not None and whole.match.score >= self.options.ambiguous_answer_score))):
+            # The line as a whole is a book question its pieces do not show (but a faint whole-line
+            # match does not drown a plain consent or refusal in one of its clauses).
+            return [whole]
         if whole.kind in ("topic", "reply") and not any(
                 p.kind == "entry" and (p.strong or (p.match is not None and p.match.score >= 45))
                 for p in substantive):
@@ -819,7 +829,10 @@ class Policy:
                 if any(p.kind == "reply" and p.reply == verdict for p in substantive):
                     return [next(p for p in substantive if p.reply == verdict)]
         if any(p.kind == "entry" for p in substantive):
-            # A book question in the line comes first; a verdict beside it waits (这个不想要了，给我取消).
+            # A book question in the line comes first; a verdict beside it waits (这个不想要了，给我取消),
+            # but a refusal said is a refusal: the offer record says declined (不需要，别再打了).
+            if any(p.kind == "reply" and p.reply == "refuse" for p in substantive) and self.state.verdict is None:
+                self.state.verdict = "declined"
             substantive = [p for p in substantive if p.kind != "reply"]
         if any(p.strong for p in substantive):
             # Beside a line the book's own pattern recognises, a weak match in another piece is noise.
@@ -830,13 +843,24 @@ class Policy:
             if out and _key(out[-1]) == _key(p):
                 continue
             out.append(p)
-        return out
+        return [p for p in out if not any(self._answer_covers(q, p) for q in out if q is not p)]
+
+    def _answer_covers(self, big: _Intent, small: _Intent) -> bool:
+        """Whether `big`'s answer already says all of `small`'s (问题28 gives the work id: asked for the id
+        and complaining in one line, the customer hears it once)."""
+        if big.kind != "entry" or small.kind != "entry" or big.entry is None or small.entry is None:
+            return False
+        said = squash(self.book.fill("".join(small.entry.answer)))
+        whole = squash(self.book.fill("".join(big.entry.answer)))
+        return 4 <= len(said) < len(whole) and fuzz.partial_ratio(said, whole) >= self.options.answer_covered
 
     def _split_unpunctuated(self, text: str, whole: _Intent) -> list[str]:
         """A line without punctuation (vosk) that holds two book questions: cut where both halves match."""
         line = text.strip()
         if len(line) < 8 or re.search(r"[，,。？?！!；;]", line):
             return [line]
+        if whole.strong:
+            return [line]  # the book's own pattern reads the line as one request
         whole_score = whole.match.score if whole.match is not None else 0.0
         best: tuple[float, int] | None = None
         for cut in range(3, len(line) - 2):
@@ -858,12 +882,16 @@ class Policy:
             return _Intent("thanks", text, m.entry, match=m)
         top_kinds = ["refuse", "consent", "backchannel", "yes", "no", *self.topics]
         reply = self.replies.classify(text, [k for k in top_kinds if k in self.replies.examples], opts.reply_score)
-        if reply.kind is not None and reply.score >= opts.strong_reply_score:
+        line = squash(text)
+        if reply.kind is not None and reply.score >= opts.strong_reply_score and not (
+                (reply.kind in self.topics or reply.kind == "consent")
+                and any(p.search(line) for _, p in self.entry_patterns)):
+            # About the offer, unless the book's own pattern names an entry for the line (在国外接电话
+            # 一分钟扣多少 is 特殊问题1(2), not the offer's price; 给我开个国际漫游 is 问题14, not consent).
             return _Intent("topic" if reply.kind in self.topics else "reply", text, reply=reply.kind)
         context = self._in_context(text)
         if context is not None:
             return _Intent("entry", text, context, match=None)
-        line = squash(text)
         for entry, pattern in self.entry_patterns:
             if pattern.search(line):
                 if self._negated_entry(text, entry):
@@ -988,15 +1016,16 @@ class Policy:
             st.asked = "offer"
             return self._add(actions, self._say(self.offer.ask, "offer_info"))
         if kind == "refuse" or (kind == "no" and st.asked in ("opening", "offer", "confirm")):
+            if kind == "refuse" and "think" in self.replies.examples and self.replies.classify(
+                    text, ["think"], self.options.reply_score).kind == "think":
+                return self._undecided()  # 我再想想: not a no yet (offer.yaml's undecided close)
             return self._verdict("declined")
         if st.asked == "confirm":
             if kind in ("consent", "yes"):
                 return self._verdict("accepted")
             st.reconfirms += 1
             if st.reconfirms > 1:
-                actions = self._add([], self._say(self.offer.undecided or self._closing(), "offer_undecided"))
-                st.offer_stage = "done"
-                return self._end(actions, "offer_undecided")
+                return self._undecided()
             return self._add([], self._say(self.offer.reconfirm or self.offer.confirm, "offer_confirm"))
         if kind == "consent" or (kind in ("yes", "backchannel") and st.asked == "offer"):
             st.offer_stage = "confirming"
@@ -1009,6 +1038,11 @@ class Policy:
         if kind == "no":
             return self._continue([], None)
         return []
+
+    def _undecided(self) -> list[Action]:
+        self.state.offer_stage = "done"
+        actions = self._add([], self._say(self.offer.undecided or self._closing(), "offer_undecided"))
+        return self._end(actions, "offer_undecided")
 
     def _verdict(self, verdict: str) -> list[Action]:
         st = self.state

@@ -3,7 +3,10 @@
 The scorecard, as a trainer would fill it in:
 
     content = KEY_POINT_SHARE × key-point credit + WORDING_SHARE × wording credit      (0–100)
-    total   = content × RULE_FACTOR ^ rules broken − hesitation penalty               (0–100)
+    merit   = content × RULE_FACTOR ^ style rules broken − hesitation penalty         (0–100)
+    total   = HONEST_FLOOR + (100 − HONEST_FLOOR) × merit / 100   when no claim of the answer
+                                                                   contradicts the book
+            = CONTRADICTS_SHARE × HONEST_FLOOR × merit / 100      when one does
 
 - Key points (`key_points` of the entry, short phrases): each is looked for in the answer on
   pinyin syllables (homophone ASR errors cost nothing), as the share of its syllables said in
@@ -12,8 +15,10 @@ The scorecard, as a trainer would fill it in:
   book's answer it summarises (承认有录音 → 有录音), so a trainee who says the book's words gets
   the point.
 - Wording: closeness to the book's answer (the matcher's character + pinyin similarity).
-- The book's rules (问题27, 问题28, 特殊问题3, 服务用语7, 问题17 …): each broken rule takes a
-  fifth of the score (RULE_FACTOR), about one tier.
+- The book's rules, as data (`must_not` of the entry and scripts_kb/rules.yaml, see
+  `voicebot.rules`): a claim the book rules out (港澳台免费, 给您回电, 打10086投诉) puts the
+  answer in a band below every honest answer (HONEST_FLOOR); a style rule (先道歉, 报工号,
+  特殊问题3's caps) takes a fifth of the merit (RULE_FACTOR), about one tier.
 - Hesitation (audio answers only): time to start answering and long pauses, from VAD segments.
 
 Tiers follow FIELD-NOTES ("What role-play trainers offer"): 90+, 75–89, 50–74, <50.
@@ -22,22 +27,21 @@ Nothing here prints: the CLI shows `feedback_lines`.
 from __future__ import annotations
 
 import random
-import re
 import time
-import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Final, Iterable, Iterator, Sequence
+from typing import Any, Final, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
 from .audio import SAMPLE_RATE
+from . import rules
 from .errors import VoicebotError
+from .exercises import SITUATION_LABELS, Exercise, Step, resolve
 from .kb import Branch, Entry, KnowledgeBase
 from .matcher import Matcher
 from .progress import Mastery, ProgressDB
-from .text import normalize, numerals_to_digits, pinyin_syllables, to_simplified
+from .rules import Violation, canon, plain, syllable_key, syllables
 from .vad import Segment, SpeechDetector, segments
 
 # ---------------------------------------------------------------- weights (tuned on tests/data/drill_graded.yaml)
@@ -53,6 +57,14 @@ RULE_FACTOR: Final = 0.8
 trainer marks down an answer that sends a complaint to 10086 however well it is worded. A factor
 rather than a fixed deduction keeps weak answers ordered (a half answer that forgets the apology
 still beats a wrong one that also breaks a rule) instead of flattening them all to 0."""
+
+HONEST_FLOOR: Final = 5.0
+"""Every answer that says something (and nothing the book rules out) scores at least this; an
+answer that makes a claim or a move the book rules out (a `contradicts` must_not) scores below it,
+in proportion to its merit. A fluent wrong answer shares the book's words, so its content is high:
+only a separate band keeps it below an honest partial answer however little that one covers."""
+CONTRADICTS_SHARE: Final = 0.99
+"""Top of the contradicting band as a share of HONEST_FLOOR (strictly below the honest band)."""
 
 COVERAGE_SLACK: Final = 0.5
 """A point's syllables may be spread over its length plus half (the trainee's 就, 都, 帮您 between them)."""
@@ -79,11 +91,7 @@ WORDING_FULL: Final = 80.0
 """Similarity that earns full wording credit: a quarter of the good paraphrases reach it (median
 72); the book read aloud scores 100."""
 
-WORD_CAP: Final = 3
-"""特殊问题3: 先生/女士 and 咱/咱们 "一通录音只能出现二、三次": more than three in one answer is flagged."""
-APOLOGY_WINDOW: Final = 10
-"""问题17 (应先道歉) etc.: the apology must come within the first ten syllables of the answer, after
-a leading 先生/女士 and, for 问题28, after the work id the book says to give first."""
+_ADDRESS: Final = ("先生", "女士")
 
 START_GRACE_S: Final = 2.0
 """Seconds a trainee may take to start answering before it counts as hesitation (people accept
@@ -102,33 +110,8 @@ PAUSE_PENALTY_MAX: Final = 9.0
 TIERS: Final = ((90.0, "excellent", "优秀"), (75.0, "good", "良好"), (50.0, "fair", "合格"), (0.0, "poor", "待提高"))
 """Skill tiers of role-play trainers (FIELD-NOTES): 90+, 75–89, 50–74, <50; key and spoken label."""
 
-# Words folded to one form before comparing (trainee, book and key points alike): an apology is an
-# apology whichever word says it; 你/您, 咱们/我们, 记下/记录 and 理解/谅解 are the same for content.
-_CANON: Final = (("对不起", "抱歉"), ("不好意思", "抱歉"), ("道歉", "抱歉"), ("致歉", "抱歉"), ("歉意", "抱歉"),
-                 ("咱们", "我们"), ("咱", "我们"), ("你", "您"), ("记下来", "记录"), ("记下", "记录"),
-                 ("理解", "谅解"))
-
-# 问题27 / 客户质疑: wordings that promise the customer a reply or a call back.
-PROMISE_PHRASES: Final = ("给您回复", "回复您", "会回复", "给您答复", "答复您", "会答复", "给您回电", "回电给您",
-                          "回电话给您", "给您打回来", "再联系您", "会联系您", "再跟您联系", "会跟您联系",
-                          "再和您联系", "再给您打电话", "通知您", "有结果", "给您个说法", "给您一个说法")
-_NEGATIONS: Final = ("不", "没", "无")
-_NEGATION_REACH: Final = 3
-"""Syllables before a promise phrase searched for a negation (不会给您回复 is no promise)."""
-_DIRECT_VERBS: Final = ("打", "拨", "联系", "找", "致电", "咨询", "去")
-_DIRECT_REACH: Final = 4
-"""Syllables before 10086/前台 in which a verb makes it a direction (拨打我们的10086, 找前台)."""
-_FRONT_DESK: Final = ("10086", "前台")
-_COMPLAINT: Final = "投诉"
-_APOLOGY: Final = ("抱歉",)
-_SOOTHING: Final = ("别着急", "别生气", "别急", "消消气")
-_ADDRESS: Final = ("先生", "女士")
-_ZAN: Final = "咱"
-_KEEP: Final = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 _WORK_ID_KEY: Final = "工号"
-APOLOGY_FIRST_IDS: Final = ("q28_complain_agent", "sp_complaint")
-"""Entries where the book calms the customer first without writing 先道歉: 问题28 (give the work id,
-then 别着急别生气 … 向您表示歉意) and 特殊问题1(5) (您先别生气 …, 安抚客户)."""
+"""A key point naming the work id is made when the settings' 工号 is said."""
 
 
 # ---------------------------------------------------------------- results
@@ -160,16 +143,6 @@ class KeyPointResult:
     anchor in the book's answer, and, for a point the book does not put in words, the wording)."""
     made: bool
     """coverage ≥ KEY_POINT_MADE."""
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A rule of the book the answer breaks."""
-
-    rule: str
-    """promise_reply, complaint_to_10086, address_overuse, zan_overuse, work_id_missing, apology_not_first."""
-    message: str
-    """One line for the trainee (Chinese, spoken too), naming the rule and where the book says it."""
 
 
 @dataclass(frozen=True)
@@ -267,65 +240,9 @@ def _references(entry: Entry, book: KnowledgeBase) -> list[str]:
 
 # ---------------------------------------------------------------- text helpers
 
-def _plain(text: str) -> str:
-    """NFKC, lower case, simplified, digits, only letters, digits and Han characters."""
-    text = to_simplified(unicodedata.normalize("NFKC", text).lower())
-    return "".join(_KEEP.findall(numerals_to_digits(text)))
-
-
-def canon(text: str) -> str:
-    """Comparable text, one character per syllable: fillers (啊, 嗯) dropped, apology words, 你/您 and
-    咱们/我们 folded to one form. Unlike `normalize`, no multi-character padding (您好, 请问) is cut,
-    so a rule phrase such as 再联系您好吗 survives and every character keeps its syllable."""
-    out = "".join(c for c in _plain(text) if normalize(c))
-    for old, new in _CANON:
-        out = out.replace(old, new)
-    return out
-
-
-@lru_cache(maxsize=8192)
-def _char_syllable(char: str) -> str:
-    got = pinyin_syllables(char)
-    return got[0] if got else char
-
-
-def _syl(text: str) -> list[str]:
-    """Folded toneless syllables of canonical text, one per character (each character's usual
-    reading, the same on the trainee's side and the book's, so homophones meet)."""
-    return [_char_syllable(c) for c in canon(text)]
-
-
-_CODES: dict[str, str] = {}
-
-
-def _key(syllables: Sequence[str]) -> str:
-    """Syllables as one code point each, so rapidfuzz compares syllables at string speed."""
-    out = []
-    for syllable in syllables:
-        code = _CODES.get(syllable)
-        if code is None:
-            code = _CODES[syllable] = chr(0xF0000 + len(_CODES))  # supplementary private use area
-        out.append(code)
-    return "".join(out)
-
-
-_PATTERN_CACHE: dict[str, list[str]] = {}
-
-
-def _pattern(phrase: str) -> list[str]:
-    syl = _PATTERN_CACHE.get(phrase)
-    if syl is None:
-        syl = _PATTERN_CACHE[phrase] = _syl(phrase)
-    return syl
-
-
-def _find(hay: list[str], phrase: str) -> list[int]:
-    """Start indexes where the phrase's syllables occur in `hay` (by sound: 回复 = 恢复)."""
-    needle = _pattern(phrase)
-    n = len(needle)
-    if not n:
-        return []
-    return [i for i in range(len(hay) - n + 1) if hay[i:i + n] == needle]
+_plain = plain
+_syl = syllables
+_key = syllable_key
 
 
 def _coverage(point_key: str, answer_key: str) -> float:
@@ -382,94 +299,35 @@ def _credit(value: float, floor: float, full: float) -> float:
 
 # ---------------------------------------------------------------- rules
 
-def forbids_promise(entry: Entry) -> bool:
-    """问题27 客户投诉营业厅 (不能承诺回复), 客户质疑 查我资料 (不回复客户), 之前的问题 (都是不回复的)."""
-    return any("不能承诺回复" in n or "不回复" in n for n in entry.notes)
-
-
-def is_complaint(entry: Entry, book: KnowledgeBase) -> bool:
-    """The customer complains and the book does not itself send them to 10086 (问题28's rule)."""
-    if not (entry.record == "complaint" or any(_COMPLAINT in n for n in entry.notes)):
-        return False
-    return not _directs_to_front_desk(_syl("".join(standard_lines(entry, book))))
-
-
-def asks_work_id(entry: Entry) -> bool:
-    """Entries whose key points include the work id (服务用语7, 问题10, 问题28)."""
-    return any(_WORK_ID_KEY in k for k in entry.key_points)
-
-
-def wants_apology_first(entry: Entry) -> bool:
-    """问题17 (应先道歉), 客户质疑 又打电话 (先道歉), and APOLOGY_FIRST_IDS."""
-    return entry.id in APOLOGY_FIRST_IDS or any("先道歉" in x for x in entry.notes + entry.key_points)
-
-
-def _directs_to_front_desk(syl: list[str]) -> bool:
-    for target in _FRONT_DESK:
-        for i in _find(syl, target):
-            before = syl[max(0, i - _DIRECT_REACH):i]
-            if any(_find(before, verb) for verb in _DIRECT_VERBS):
-                return True
-    return False
-
-
-def _promises(syl: list[str]) -> bool:
-    for phrase in PROMISE_PHRASES:
-        for i in _find(syl, phrase):
-            before = syl[max(0, i - _NEGATION_REACH):i]
-            if not any(_find(before, neg) for neg in _NEGATIONS):
-                return True
-    return False
-
-
-def _opening_start(syl: list[str]) -> int:
-    """Where the apology window starts: after a leading 先生/女士 and a leading 我的工号是NNNN."""
-    i = 0
-    for word in _ADDRESS:
-        if _find(syl[:2], word) == [0]:
-            i = 2
-            break
-    hits = _find(syl[i:i + 4], _WORK_ID_KEY)
-    if hits:
-        i += hits[0] + 2
-        if syl[i:i + 1] == _pattern("是"):
-            i += 1
-        while i < len(syl) and len(syl[i]) == 1 and syl[i].isascii() and syl[i].isalnum():  # the id's digits
-            i += 1
-    return i
-
-
-def _opens_with(syl: list[str], words: Sequence[str]) -> bool:
-    start = _opening_start(syl)
-    window = syl[start:start + APOLOGY_WINDOW]
-    return any(_find(window, w) for w in words)
-
-
 def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[Violation, ...], int, int]:
-    """The book's rules on one answer: (violations, 先生/女士 count, 咱/咱们 count)."""
-    violations: list[Violation] = []
-    syl = _syl(answer)
-    plain = _plain(answer)
-    if forbids_promise(entry) and _promises(syl):
-        violations.append(Violation("promise_reply", "不能承诺回复或回电：只记录、反馈，不答应给客户回复（问题27、客户质疑）"))
-    complaint_words = bool(_find(syl, _COMPLAINT))
-    if _directs_to_front_desk(syl) and (complaint_words or is_complaint(entry, book)):
-        violations.append(Violation("complaint_to_10086", "禁止引导客户拨打10086或找前台投诉：先安抚，再记录反馈（问题28）"))
-    address = sum(plain.count(w) for w in _ADDRESS)
-    zan = plain.count(_ZAN)
-    if address > WORD_CAP:
-        violations.append(Violation("address_overuse", f"先生/女士说了{address}次，一通电话只能出现二、三次（特殊问题3）"))
-    if zan > WORD_CAP:
-        violations.append(Violation("zan_overuse", f"咱/咱们说了{zan}次，一通电话只能出现二、三次（特殊问题3）"))
-    work_id = book.settings.get(_WORK_ID_KEY, "")
-    if asks_work_id(entry) and work_id and _plain(work_id) not in plain:
-        violations.append(Violation("work_id_missing", f"没有报工号：客户问到工号要明确告诉客户，工号是{work_id}（服务用语7）"))
-    if wants_apology_first(entry):
-        reference = _syl(_references(entry, book)[0])
-        accepted = _APOLOGY + (_SOOTHING if _opens_with(reference, _SOOTHING) else ())
-        if not _opens_with(syl, accepted):
-            violations.append(Violation("apology_not_first", "应先道歉（或先安抚客户），再说明和解决（问题17、问题28）"))
-    return tuple(violations), address, zan
+    """The book's rules on one answer: (violations, 先生/女士 count, 咱/咱们 count).
+
+    The entry's `must_not` and the general rules (scripts_kb/rules.yaml, see `voicebot.rules`),
+    then the per-call caps of 特殊问题3 applied to this answer alone (a whole call's lines go to
+    `rules.overused` in one call)."""
+    found = list(rules.check(book.rules_for(entry), answer, book.settings))
+    words = book.protocols.words_to_avoid
+    over, counts = rules.overused([answer], words.cap, words.groups)
+    found += over
+    address = next((n for w, n in counts.items() if w in _ADDRESS), 0)
+    zan = next((n for w, n in counts.items() if w.startswith("咱")), 0)
+    return tuple(found), address, zan
+
+
+def call_rules(agent_lines: Sequence[str], book: KnowledgeBase) -> tuple[tuple[Violation, ...], dict[str, int]]:
+    """Call-wide rules over all the agent's lines of one call: the general rules that hold for every
+    answer (scope all in rules.yaml: no complaint sent to 10086, no lookup of the customer's data, no
+    consent assumed, no data shared), each reported once for the first line breaking it, then the
+    caps of 特殊问题3 (先生/女士, 咱/咱们, a filler 对, at most two or three times a call) over the
+    whole call. Returns the violations and each capped group's count."""
+    general = [r for r in book.rules.values() if r.scope == "all"]
+    found: dict[str, Violation] = {}
+    for line in agent_lines:
+        for v in rules.check(general, line, book.settings):
+            found.setdefault(v.rule, v)
+    words = book.protocols.words_to_avoid
+    over, counts = rules.overused(agent_lines, words.cap, words.groups)
+    return tuple(found.values()) + over, counts
 
 
 # ---------------------------------------------------------------- timing
@@ -518,7 +376,7 @@ def score_key_points(entry: Entry, answer: str, book: KnowledgeBase, wording: fl
             coverage = max(coverage, wording)
         if _WORK_ID_KEY in point and work_id and work_id in _plain(answer):
             coverage = 100.0
-        out.append(KeyPointResult(point=point, coverage=coverage, made=coverage >= KEY_POINT_MADE))
+        out.append(KeyPointResult(point=text, coverage=coverage, made=coverage >= KEY_POINT_MADE))
     return tuple(out)
 
 
@@ -527,12 +385,31 @@ def wording_similarity(entry: Entry, answer: str, book: KnowledgeBase, matcher: 
     return float(matcher.similarity(canon(answer), [canon(r) for r in _references(entry, book)]))
 
 
+def rule_factor(violations: Sequence[Violation]) -> float:
+    """What the broken style rules leave of the content score: RULE_FACTOR each."""
+    return RULE_FACTOR ** sum(1 for v in violations if v.severity != "contradicts")
+
+
+def contradicts(violations: Sequence[Violation]) -> bool:
+    """The answer says what the book rules out (a must_not of severity contradicts)."""
+    return any(v.severity == "contradicts" for v in violations)
+
+
+def banded(merit: float, contradicting: bool) -> float:
+    """The total from the merit (0–100): honest answers in [HONEST_FLOOR, 100], contradicting ones
+    in [0, HONEST_FLOOR) (see the module docstring)."""
+    merit = float(np.clip(merit, 0.0, 100.0))
+    if contradicting:
+        return CONTRADICTS_SHARE * HONEST_FLOOR * merit / 100.0
+    return HONEST_FLOOR + (100.0 - HONEST_FLOOR) * merit / 100.0
+
+
 def score_answer(entry: Entry, answer_text: str, book: KnowledgeBase, matcher: Matcher,
                  timing: Timing | None = None) -> Score:
     """Score one answer against the entry's standard answer and the book's rules."""
     if not canon(answer_text):
         return Score(entry_id=entry.id, answer=answer_text, total=0.0, tier=tier_of(0.0),
-                     key_points=tuple(KeyPointResult(k, 0.0, False) for k in entry.key_points),
+                     key_points=tuple(KeyPointResult(book.fill(k), 0.0, False) for k in entry.key_points),
                      wording=0.0, content=0.0, timing=timing, no_answer=True)
     wording = wording_similarity(entry, answer_text, book, matcher)
     points = score_key_points(entry, answer_text, book, wording)
@@ -544,7 +421,7 @@ def score_answer(entry: Entry, answer_text: str, book: KnowledgeBase, matcher: M
         content = 100.0 * wording_credit
     violations, address, zan = check_rules(entry, answer_text, book)
     penalty = hesitation_penalty(timing)
-    total = float(np.clip(content * RULE_FACTOR ** len(violations) - penalty, 0.0, 100.0))
+    total = banded(rule_factor(violations) * content - penalty, contradicts(violations))
     return Score(entry_id=entry.id, answer=answer_text, total=total, tier=tier_of(total), key_points=points,
                  wording=wording, content=content, violations=violations, address_count=address, zan_count=zan,
                  timing=timing, hesitation_penalty=penalty)
@@ -604,17 +481,62 @@ def priority(mastery: Mastery | None, now: float) -> float:
     return WEAKNESS_WEIGHT * (1 - mastery.mastery / 100.0) + STALENESS_WEIGHT * staleness
 
 
+Item = Union[Entry, Exercise]
+"""What a drill asks: a book entry (one question), or a protocol drill or exchange (its steps)."""
+KINDS: Final = ("entry", "protocol", "exchange")
+"""Kinds of drill item: the book's entries, its protocols and service phrases, whole exchanges."""
+
+
+def kind_of(item: Item) -> str:
+    return item.kind if isinstance(item, Exercise) else "entry"
+
+
+def categories(book: KnowledgeBase) -> list[str]:
+    """Every category a drill can pick: the entries' and the exercises' (服务流程, 情景对话)."""
+    return sorted(set(book.categories()) | {x.category for x in book.exercises})
+
+
 def pick_entries(book: KnowledgeBase, progress_db: ProgressDB | None, trainee: str, category: str | None = None,
-                 count: int = 10, rng: random.Random | None = None, now: float | None = None) -> list[Entry]:
-    """The next `count` entries to drill: weakest and stalest first (spaced repetition)."""
+                 count: int = 10, rng: random.Random | None = None, now: float | None = None,
+                 kinds: Sequence[str] = ("entry",)) -> list[Any]:
+    """The next `count` items to drill: weakest and stalest first (spaced repetition). `kinds` says
+    which (entry, protocol, exchange); a category names its items whatever their kind."""
     rng = rng or random.Random()
     now = time.time() if now is None else now
-    if category is not None and category not in book.categories():
-        raise VoicebotError(f"no category {category!r} in the book: choose one of {', '.join(book.categories())}")
-    pool = [e for e in book if drillable(e) and (category is None or e.category == category)]
+    if category is not None and category not in categories(book):
+        raise VoicebotError(f"no category {category!r} in the book: choose one of {', '.join(categories(book))}")
+    items: list[Item] = [e for e in book if drillable(e)] + list(book.exercises)
+    if category is not None:
+        pool = [x for x in items if x.category == category]
+    else:
+        pool = [x for x in items if kind_of(x) in kinds]
     known = progress_db.mastery(trainee) if progress_db is not None else {}
     ranked = sorted(pool, key=lambda e: priority(known.get(e.id), now) + JITTER * rng.random(), reverse=True)
     return ranked[:max(0, count)]
+
+
+def step_entry(book: KnowledgeBase, exercise: Exercise, number: int) -> Entry:
+    """What the trainee's turn at step `number` (1-based) is scored against, as an entry: the book's
+    line for that moment, its key points, and the rules it is held to. A step down a branch keeps
+    the entry's claims (港澳台免费 stays wrong) but not its opening rules (the branch's line is not
+    the entry's opening)."""
+    step: Step = exercise.steps[number - 1]
+    entries = {e.id: e for e in book}
+    lines = tuple(resolve(step.answer, entries, book.protocols))
+    base = entries.get(step.answer.entry) if step.answer.entry else None
+    must_not: tuple[str, ...] = ()
+    key_points: tuple[str, ...] = step.key_points
+    language, notes = "zh", exercise.notes
+    if base is not None:
+        own = base.must_not
+        if step.answer.branch:
+            own = tuple(r for r in own if r in book.rules and book.rules[r].kind == "claim")
+        must_not = own
+        key_points = key_points or (() if step.answer.branch else base.key_points)
+        language, notes = base.language, base.notes + notes
+    return Entry(id=f"{exercise.id}_{number}", category=exercise.category, customer=(step.customer,),
+                 answer=lines, answer_mode="sequence", language=language, source=exercise.source,
+                 notes=notes, key_points=key_points, must_not=tuple(dict.fromkeys(must_not + step.must_not)))
 
 
 # ---------------------------------------------------------------- a drill session
@@ -631,6 +553,21 @@ class Question:
     """The line, placeholders filled."""
     language: str
     """zh, or en for the foreign callers' lines."""
+    situation: str = "normal"
+    """How the bot plays the line (exercises.SITUATIONS): quiet, noisy, silence…"""
+    item: str = ""
+    """The drill item progress is kept under: the entry's id, or the exercise's."""
+    step: int = 1
+    """1-based step of an exercise (1 for an entry)."""
+    steps: int = 1
+    """Steps of the item."""
+    title: str = ""
+    """The exercise's title (the situation in words), '' for an entry."""
+
+    @property
+    def label(self) -> str:
+        """The stage direction printed before the line (（客户声音很小）), '' for a plain line."""
+        return SITUATION_LABELS.get(self.situation, "")
 
 
 ANSWER_PAD_S: Final = 0.2
@@ -671,6 +608,39 @@ def record_answer(frames: Iterable[np.ndarray], end_silence_s: float = ANSWER_EN
     return samples
 
 
+QUIET_DB: Final = -20.0
+"""A quiet customer (服务用语3) is played this many dB below the voice's level."""
+NOISE_SNR_DB: Final = 3.0
+"""A noisy line (服务用语4) carries noise this far below the voice: words there, hard to make out."""
+SILENCE_S: Final = 3.0
+"""A silent customer (特殊问题5) is this long a stretch of an open line."""
+RINGBACK: Final = ((425.0, 0.4), (0.0, 0.2), (425.0, 0.4), (0.0, 2.0))
+"""A foreign double ring (tone Hz or silence, seconds), unlike the mainland's single long tone."""
+
+
+def situation_audio(voice: np.ndarray | None, situation: str, seed: int = 0) -> np.ndarray:
+    """The customer's line as the situation plays it (16 kHz mono float32)."""
+    rng = np.random.default_rng(seed)
+    if situation == "ringback":
+        parts = []
+        for _ in range(2):
+            for hz, seconds in RINGBACK:
+                t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+                parts.append((0.2 * np.sin(2 * np.pi * hz * t)).astype(np.float32))
+        return np.concatenate(parts)
+    if situation == "silence" or voice is None or not len(voice):
+        hiss = rng.standard_normal(int(SILENCE_S * SAMPLE_RATE)) * 10 ** (-65 / 20)   # an open line
+        return hiss.astype(np.float32)
+    voice = np.asarray(voice, dtype=np.float32)
+    if situation == "quiet":
+        return (voice * 10 ** (QUIET_DB / 20)).astype(np.float32)
+    if situation == "noisy":
+        rms = float(np.sqrt(np.mean(voice ** 2))) or 1e-3
+        noise = rng.standard_normal(len(voice)) * rms * 10 ** (-NOISE_SNR_DB / 20)
+        return np.clip(voice + noise, -1.0, 1.0).astype(np.float32)
+    return voice
+
+
 class DrillSession:
     """Asks the chosen entries one by one and scores each answer; `scores` keeps them in order."""
 
@@ -684,11 +654,19 @@ class DrillSession:
         self.scores: list[Score] = []
 
     def questions(self) -> Iterator[Question]:
-        """Customer lines drawn from each entry's phrasings (the book's wording or a paraphrase)."""
-        for number, entry in enumerate(self.entries, 1):
-            line = self.book.fill(self.rng.choice(entry.customer))
+        """Customer lines drawn from each entry's phrasings (the book's wording or a paraphrase); an
+        exercise's steps one after another, in order."""
+        for number, item in enumerate(self.entries, 1):
+            if isinstance(item, Exercise):
+                for n, step in enumerate(item.steps, 1):
+                    line = self.book.fill(step.customer)
+                    language = "en" if line and line.isascii() else "zh"
+                    yield Question(number, step_entry(self.book, item, n), line, language, step.situation,
+                                   item.id, n, len(item.steps), item.title)
+                continue
+            line = self.book.fill(self.rng.choice(item.customer))
             language = "en" if line.isascii() else "zh"
-            yield Question(number, entry, line, language)
+            yield Question(number, item, line, language, item=item.id)
 
     def answer(self, question: Question, text: str, timing: Timing | None = None) -> Score:
         """Score a typed (or already transcribed) answer."""

@@ -3,6 +3,8 @@
     voicebot drill                      # 10 questions: the bot speaks, you answer into the microphone
     voicebot drill --text --no-voice    # typed answers, printed questions
     voicebot drill --answers a.wav b.wav --no-voice --json
+    voicebot drill --protocols --text   # the service phrases and protocols (quiet voice, noise, silence…)
+    voicebot drill --exchanges --text   # whole exchanges down the book's branches, turn by turn
     voicebot progress --trainee 小王
 
 Registered into the main parser by `register(sub, add)` (see `voicebot.cli._EXTRA_COMMANDS`).
@@ -72,6 +74,15 @@ class Voice:
         if self.sink is not None:
             self.sink.play(self.synth.synthesize(text, language))
 
+    def play_customer(self, text: str, language: str, situation: str) -> None:
+        """The customer's line as the situation has it: quietly, over line noise, not at all, or a
+        foreign ringback tone instead of a voice."""
+        if self.sink is None:
+            return
+        from .drill import situation_audio
+        voice = self.synth.synthesize(text, language) if text else None
+        self.sink.play(situation_audio(voice, situation))
+
 
 def _recognizer(args: argparse.Namespace, out: Any) -> Any:
     from .asr import load_recognizer
@@ -98,7 +109,7 @@ def _take_answer(args: argparse.Namespace, session: Any, question: Any, files: l
         line = _read_line()
         return None if line is None else session.answer(question, line)
     if files:
-        samples = read_audio(files[question.number - 1])
+        samples = read_audio(files.pop(0))
     else:
         with MicSource(args.device) as mic:
             samples = record_answer(iter(mic))
@@ -114,6 +125,7 @@ def cmd_drill(args: argparse.Namespace, out: Any) -> int:
     from .progress import ProgressDB
 
     files = list(args.answers or [])
+    kinds = tuple(k for k, on in (("protocol", args.protocols), ("exchange", args.exchanges)) if on) or ("entry",)
     for path in files:             # every file is checked before the drill starts: one clear error
         read_audio(path)
     count = args.count if args.count is not None else DEFAULT_COUNT
@@ -130,41 +142,59 @@ def cmd_drill(args: argparse.Namespace, out: Any) -> int:
                               "or from recordings with --answers FILE.wav ...")
     rng = random.Random(args.seed)
     with ProgressDB(args.db) as db:
-        entries = pick_entries(book, db, trainee, args.category, count, rng)
+        entries = pick_entries(book, db, trainee, args.category, count, rng, kinds=kinds)
         if not entries:
             raise VoicebotError("no entries to drill: check the book with `voicebot kb check`")
         recognizer = None if args.text else _recognizer(args, out)
         voice = Voice(args, out)
         session = DrillSession(book, entries, Matcher(book), recognizer, rng)
         how = "typed" if args.text else ("from files" if files else "spoken")
+        item_scores: list[float] = []
         plural = "s" if len(entries) > 1 else ""
         _note(args, out, f"drill for {trainee}: {len(entries)} question{plural}, answers {how}; progress in {db.path}")
         try:
             for question in session.questions():
                 entry = question.entry
+                if args.answers and not files:
+                    break                  # one file per turn: the recordings ran out
                 if args.json:
                     emit_json({"type": "question", "n": question.number, "of": len(entries), "entry": entry.id,
-                               "category": entry.category, "customer": question.customer})
+                               "item": question.item, "step": question.step, "steps": question.steps,
+                               "situation": question.situation, "category": entry.category,
+                               "customer": question.customer})
                 else:
-                    out.print(f"\n[{question.number}/{len(entries)}] {entry.category} · {entry.source or entry.id}",
-                              style="dim")
-                    out.print(f"customer> {question.customer}", style="cyan")
-                voice.say(question.customer, question.language)
+                    if question.step == 1:
+                        title = f" · {question.title}" if question.title else ""
+                        out.print(f"\n[{question.number}/{len(entries)}] {entry.category} · {entry.source or entry.id}{title}",
+                                  style="dim")
+                    turn = f"({question.step}/{question.steps}) " if question.steps > 1 else ""
+                    out.print(f"{turn}customer> {question.label}{question.customer}", style="cyan")
+                voice.play_customer(question.customer, question.language, question.situation)
                 score = _take_answer(args, session, question, files)
                 if score is None:
                     break
                 if not args.text and not args.json:
                     out.print(f"you> {score.answer or '(nothing heard)'}", style="bold")
-                db.record(trainee, entry.id, entry.category, score.total)
+                db.record(trainee, question.item or entry.id, entry.category, score.total)
                 lines = feedback_lines(score, entry, book)
                 if args.json:
-                    emit_json({"type": "score", "n": question.number} | score.to_dict() | {"feedback": lines})
+                    emit_json({"type": "score", "n": question.number, "item": question.item, "step": question.step}
+                              | score.to_dict() | {"feedback": lines})
                 else:
                     out.print(lines[0], style=_TIER_STYLE[score.tier])
                     for line in lines[1:]:
                         out.print(f"  {line}")
                 for line in lines:
                     voice.say(line)
+                item_scores.append(score.total)
+                if question.steps > 1 and question.step == question.steps:
+                    mean = sum(item_scores[-question.steps:]) / question.steps
+                    if args.json:
+                        emit_json({"type": "exchange", "n": question.number, "item": question.item,
+                                   "steps": question.steps, "mean": round(mean, 1), "tier": tier_of(mean)})
+                    else:
+                        out.print(f"{question.title}: {question.steps} turns, mean {mean:.0f} ({tier_of(mean)})",
+                                  style=_TIER_STYLE[tier_of(mean)])
         except KeyboardInterrupt:
             _note(args, out, "drill stopped; the answers so far are saved")
         scores, mean = session.scores, session.mean
@@ -239,9 +269,17 @@ def cmd_progress(args: argparse.Namespace, out: Any) -> int:
 def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     """Add `drill` and `progress` to the main parser (called from cli.build_parser)."""
     p = add("drill", cmd_drill, "the bot plays the customer, you answer, you get scored against the book")
-    p.add_argument("--category", help="only this part of the book (see `voicebot kb list`)")
+    p.add_argument("--category", help="only this part of the book (see `voicebot kb list`; also 服务流程 for "
+                                      "the protocol drills and 情景对话 for the exchanges)")
+    p.add_argument("--protocols", action="store_true",
+                   help="drill the service phrases and protocols (服务流程: quiet voice, noisy line, dialect, "
+                        "no response, off-topic, thanks, praise, work id, second visit, complaint, ringback, …): "
+                        "the bot plays the situation, your line is scored against the book's")
+    p.add_argument("--exchanges", action="store_true",
+                   help="drill whole exchanges (情景对话) down the book's branches (问题28 not calmed, cancel "
+                        "with a callback, abroad, …): each of your turns is scored in order")
     p.add_argument("--count", type=int, default=None, metavar="N",
-                   help=f"questions in the drill (default {DEFAULT_COUNT}; with --answers, one per file)")
+                   help=f"items in the drill (default {DEFAULT_COUNT}; with --answers, one file per turn)")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--text", action="store_true", help="type the answers, one line each (no microphone)")
     source.add_argument("--answers", nargs="+", metavar="FILE.wav",

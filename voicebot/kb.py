@@ -20,12 +20,14 @@ except ImportError:  # pragma: no cover - older ruamel.yaml
     DocInfo = None  # type: ignore[assignment,misc]
 from ruamel.yaml.error import MarkedYAMLError
 
+from . import exercises as _exercises
 from . import offer as _offer
 from . import protocols as _protocols
 from .errors import KbError
 from .offer import Offer
 from .protocols import Protocols
 from .replies import KINDS as REPLY_KINDS, valid_patterns
+from .rules import Rule, build_rule, check as check_rules
 from .text import normalize
 
 ACTIONS: Final = ("wait", "continue", "guide_hangup", "hangup", "escalate", "listen", "offer")
@@ -41,7 +43,7 @@ RUNTIME_PLACEHOLDERS: Final = ("要点",)
 CAPPED_WORDS: Final = {"称呼": "", "咱们": "我们", "咱": ""}
 PLACEHOLDERS: Final = VALUE_PLACEHOLDERS + tuple(CAPPED_WORDS) + RUNTIME_PLACEHOLDERS
 ENTRY_FILES_EXCLUDED: Final = ("settings.yaml", "protocols.yaml", "out_of_scope.yaml", "tuning.yaml",
-                               "replies.yaml", "offer.yaml")
+                               "replies.yaml", "offer.yaml", "rules.yaml", "drills.yaml")
 T = TypeVar("T")
 _PLACEHOLDER: Final = re.compile(r"\{([^{}]*)\}")
 _ID: Final = re.compile(r"^[a-z0-9_]+$")
@@ -129,6 +131,9 @@ class Entry:
     你们10086不是有我的资料吗 in 问题2 and 问题12: after "you called me before" it is 问题12's)."""
     context_after: tuple[str, ...] = ()
     """Entry ids after which `context_customer` applies (default: this entry)."""
+    must_not: tuple[str, ...] = ()
+    """Ids of the rules (scripts_kb/rules.yaml, or defined in the entry's own `must_not:`) the book
+    sets for this answer: claims it must not make, moves it must not take (drill, `voicebot score`)."""
     file: str = ""
     """File it was loaded from."""
     line: int = 0
@@ -167,7 +172,17 @@ class KnowledgeBase:
     """Things customers say that the book does not answer (examples for the matcher's no-match class)."""
     tuning: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Overrides of the engines' option defaults, by section (matcher, policy, vad, call)."""
+    rules: dict[str, Rule] = field(default_factory=dict)
+    """Every rule of the book by id: rules.yaml's general ones and those defined under entries."""
+    exercises: tuple[_exercises.Exercise, ...] = ()
+    """Protocol drills and whole exchanges (drills.yaml), for `voicebot drill --protocols/--exchanges`."""
     problems: list[Problem] = field(default_factory=list)
+
+    def rules_for(self, entry: Entry) -> list[Rule]:
+        """The rules an answer to `entry` is held to: its own `must_not`, then the general rules of
+        scope `all` (unknown ids are reported by `kb check` and skipped here)."""
+        own = [self.rules[r] for r in entry.must_not if r in self.rules]
+        return own + [r for r in self.rules.values() if r.scope == "all" and r not in own]
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)
@@ -331,6 +346,14 @@ def _line(node: Any, key: Any = None) -> int:
         return 0
 
 
+def _item_line(seq: Any, index: int) -> int:
+    """1-based line of a list's index-th item (a plain string has no line of its own)."""
+    try:
+        return seq.lc.item(index)[0] + 1
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return 0
+
+
 def _strings(value: Any) -> tuple[str, ...] | None:
     if value is None:
         return ()
@@ -471,6 +494,10 @@ class _Loader:
         self.problems: list[Problem] = []
         self.yaml = YAML(typ="rt")
         self.reply_kinds: tuple[str, ...] = REPLY_KINDS
+        self.rules: dict[str, Rule] = {}
+        """Every rule read so far, by id (rules.yaml first, then the entries' own)."""
+        self.rule_refs: list[tuple[str, int, str, str]] = []
+        """(file, line, entry id, rule id) of each rule an entry names by id, checked once all are read."""
 
     def problem(self, file: str, line: int, message: str) -> None:
         self.problems.append(Problem(file, line, message))
@@ -659,6 +686,7 @@ class _Loader:
                 values = ()
             pline = _line(node, "patterns") or line
             patterns.extend(valid_patterns(values, lambda msg: self.problem(file, pline, f"{entry_id}: {msg}")))
+        must_not = self.must_not(file, node, entry_id, line)
         context_customer: tuple[str, ...] = ()
         context_after: tuple[str, ...] = ()
         context = node.get("context")
@@ -678,7 +706,42 @@ class _Loader:
                      source=str(node.get("source") or ""), aliases=fields["aliases"], notes=fields["notes"],
                      key_points=fields["key_points"], ask=str(ask) if ask is not None else None,
                      branches=branches, patterns=tuple(patterns), context_customer=context_customer, context_after=context_after,
-                     file=file, line=line)
+                     must_not=must_not, file=file, line=line)
+
+    def rule(self, file: str, node: Any, line: int, where: str) -> Rule | None:
+        """One rule mapping; its id must be unique across rules.yaml and every entry."""
+        rule = build_rule(node, lambda msg: self.problem(file, line, msg), where, file, line)
+        if rule is None:
+            return None
+        first = self.rules.get(rule.id)
+        if first is not None:
+            self.problem(file, line, f"duplicate rule id '{rule.id}' (first at {first.file}:{first.line}): "
+                                     "give each rule its own id, or list the existing one by its id")
+            return None
+        self.rules[rule.id] = rule
+        return rule
+
+    def must_not(self, file: str, node: Any, entry_id: str, line: int) -> tuple[str, ...]:
+        """An entry's `must_not:` list: ids of rules defined elsewhere, or rules defined here."""
+        raw = node.get("must_not")
+        if raw is None:
+            return ()
+        mline = _line(node, "must_not") or line
+        if not isinstance(raw, list):
+            self.problem(file, mline, f"{entry_id}: `must_not` must be a list of rule ids or rules "
+                                      "(id, description, book, examples)")
+            return ()
+        ids: list[str] = []
+        for i, item in enumerate(raw):
+            iline = _line(item) or _item_line(raw, i) or mline
+            if isinstance(item, str):
+                ids.append(item)
+                self.rule_refs.append((file, iline, entry_id, item))
+            else:
+                rule = self.rule(file, item, iline, f"{entry_id}'s must_not")
+                if rule is not None:
+                    ids.append(rule.id)
+        return tuple(dict.fromkeys(ids))
 
 
 _LOADED: dict[tuple[Any, ...], KnowledgeBase] = {}
@@ -722,6 +785,7 @@ def _load(path: Path) -> KnowledgeBase:
     kb = KnowledgeBase(directory=path)
     kb.replies, kb.reply_patterns = _load_replies(loader, path / "replies.yaml")
     loader.reply_kinds = tuple(dict.fromkeys(REPLY_KINDS + tuple(kb.replies)))
+    _load_rules(loader, path / "rules.yaml")
     files = sorted(p for p in path.glob("*.yaml") if p.name not in ENTRY_FILES_EXCLUDED)
     if not files:
         raise KbError(f"no entry files (*.yaml) in {path}: run `voicebot kb init {path}` to copy the shipped book")
@@ -751,8 +815,94 @@ def _load(path: Path) -> KnowledgeBase:
     kb.offer = _load_offer(loader, path / "offer.yaml")
     kb.out_of_scope = _load_out_of_scope(loader, path / "out_of_scope.yaml", kb.entries)
     kb.tuning = _load_tuning(loader, path / "tuning.yaml")
+    kb.rules = dict(loader.rules)
+    _check_must_not(loader, kb)
+    kb.exercises = _load_exercises(loader, path / "drills.yaml", kb)
     kb.problems = loader.problems
     return kb
+
+
+def _load_rules(loader: _Loader, path: Path) -> None:
+    """The book's general rules (rules.yaml, a list of rules); entries name them in `must_not`."""
+    if not path.exists():
+        return
+    data = loader.read(path)
+    if data is None:
+        return
+    if not isinstance(data, list):
+        loader.problem(str(path), 1, "rules.yaml must be a YAML list of rules (each starting with `- id:`)")
+        return
+    for i, node in enumerate(data):
+        loader.rule(str(path), node, _line(node) or _item_line(data, i), "rules.yaml")
+    _check_texts(loader, str(path), data, "rules.yaml")
+
+
+def _load_exercises(loader: _Loader, path: Path, kb: KnowledgeBase) -> tuple[_exercises.Exercise, ...]:
+    """drills.yaml (optional): typed, and every reference it makes checked against the loaded book."""
+    if not path.exists():
+        return ()
+    data = loader.read(path)
+    if data is None:
+        return ()
+    found = _exercises.build(data, lambda line, msg: loader.problem(str(path), line, msg), _line)
+    _check_texts(loader, str(path), data, "drills.yaml")
+    entries = {e.id: e for e in kb.entries}
+    ids = set(entries)
+    out = []
+    for ex in found:
+        if ex.id in ids:
+            loader.problem(str(path), ex.line, f"{ex.id}: drill id is also an entry id: give the drill its own")
+            continue
+        ids.add(ex.id)
+        ok = True
+        for n, step in enumerate(ex.steps, 1):
+            try:
+                _exercises.resolve(step.answer, entries, kb.protocols)
+            except ValueError as err:
+                loader.problem(str(path), step.line, f"{ex.id} step {n}: {err}")
+                ok = False
+            for rule_id in step.must_not:
+                if rule_id not in kb.rules:
+                    loader.problem(str(path), step.line, f"{ex.id} step {n}: must_not names unknown rule '{rule_id}'")
+        if ok:
+            out.append(dataclasses.replace(ex, file=str(path)))
+    return tuple(out)
+
+
+def _book_answer(kb: KnowledgeBase, entry: Entry) -> str:
+    """The entry's whole answer as the book words it (answer, question back, every branch), filled."""
+    lines = list(entry.answer) + ([entry.ask] if entry.ask else [])
+
+    def walk(branches: tuple[Branch, ...]) -> None:
+        for b in branches:
+            lines.extend(b.say)
+            if b.ask:
+                lines.append(b.ask)
+            walk(b.branches)
+
+    walk(entry.branches)
+    return "。".join(kb.fill(line) for line in lines if "{要点}" not in line)
+
+
+def _check_must_not(loader: _Loader, kb: KnowledgeBase) -> None:
+    """Every rule an entry names exists, and the book's own answer breaks none of its rules (问题28
+    promises a reply, 问题13/17 send to 10086: a rule against that on them contradicts the book)."""
+    for file, line, entry_id, rule_id in loader.rule_refs:
+        if rule_id not in kb.rules:
+            known = ", ".join(sorted(kb.rules)) or "none: add rules.yaml"
+            loader.problem(file, line, f"{entry_id}: must_not names unknown rule '{rule_id}' (rules: {known})")
+    for entry in kb.entries:
+        if entry.language != "zh":
+            continue
+        answer = _book_answer(kb, entry)
+        first = kb.fill(entry.answer[0]) if entry.answer else answer
+        for rule in kb.rules_for(entry):
+            text = first if rule.kind == "first" else answer
+            for v in check_rules([rule], text, kb.settings):
+                said = f" (“{v.said}”)" if v.said else ""
+                loader.problem(entry.file, entry.line,
+                               f"{entry.id}: the book's own answer breaks its rule '{rule.id}'{said}: "
+                               f"drop the rule from this entry or narrow its examples")
 
 
 def _check_shared_phrases(loader: _Loader, entries: Iterable[Entry]) -> None:

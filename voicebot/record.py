@@ -64,6 +64,14 @@ def new_call_dir(base: str | os.PathLike[str] = "calls") -> Path:
     raise OutputError(f"cannot create a call folder under {base} (1000 calls this second?): give --out another folder")
 
 
+def remove_if_empty(folder: Path) -> None:
+    """Remove a call folder that nothing was written to (a call stopped before its first event)."""
+    try:
+        folder.rmdir()      # only succeeds on an empty folder
+    except OSError:
+        pass
+
+
 class CallLog:
     """Appends events to `events.jsonl`, one durable line each.
 
@@ -92,8 +100,8 @@ class CallLog:
             start = os.lseek(fd, 0, os.SEEK_END)
         except OSError:
             start = None
+        view = memoryview(data)
         try:
-            view = memoryview(data)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
@@ -105,6 +113,15 @@ class CallLog:
                 except OSError:
                     pass
             raise _output_error(self.path, err, "write the call record") from err
+        except BaseException:
+            # Ctrl-C or SIGTERM in the middle of a line: no torn line either (the closing
+            # `hangup` written next must start on a line of its own).
+            if view and start is not None:
+                try:
+                    os.ftruncate(fd, start)
+                except OSError:
+                    pass
+            raise
 
     def close(self) -> None:
         if self._fd is not None:

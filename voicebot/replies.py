@@ -202,7 +202,7 @@ QUESTION: Final = re.compile(r"吗|什么|怎么|为什么|为啥|凭什么|哪|
 """Words that make a clause a question, not an answer."""
 _LEADING: Final = re.compile(r"^(?:哦|噢|嗯|啊|额|呃|那个|那|喂)+")
 """Fillers before the answer itself (哦那行 → 行)."""
-_NOT_NEGATIVE: Final = ("没问题", "没错", "不错", "没关系", "不客气", "没事", "不过", "别客气")
+_NOT_NEGATIVE: Final = ("没问题", "没错", "不错", "没关系", "不客气", "没事", "不过", "别客气", "可不是", "谁说不是", "那可不", "不就是")
 """Words with a negation character that mean yes or ok."""
 
 

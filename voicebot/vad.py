@@ -231,6 +231,9 @@ class SpeechDetector:
         self._window: deque[tuple[int, bool, float, float, float]] = deque(maxlen=start_window)
         self._history: deque[tuple[int, np.ndarray]] = deque(maxlen=self._pre_roll + start_window)
         self._recent: deque[float] = deque(maxlen=opts.n_frames(opts.steady_s * 1000))
+        self.gate_dbfs: float | None = None
+        """A level every frame must also clear to be speech, set by the call while the bot speaks (its
+        own voice leaking into the microphone is quieter than the bot); None: no such gate."""
         self._pending = np.zeros(0, dtype=np.float32)
         self._pushed = 0
         self._index = 0
@@ -349,6 +352,7 @@ class SpeechDetector:
             voiced = (
                 level >= opts.min_level_dbfs
                 and level >= self._floor + opts.margin_db
+                and (self.gate_dbfs is None or level >= self.gate_dbfs)
                 and self._vad.is_speech(to_pcm16(frame), SAMPLE_RATE)
             )
         self._history.append((index, frame))

@@ -1,0 +1,236 @@
+"""What the book forbids, as data (scripts_kb/rules.yaml and the entries' `must_not`): detection by
+clause, by sound, negation-aware; what it costs a fluent answer; what `kb check` says about it; and
+the call-wide caps of 特殊问题3 over a whole call's agent lines."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from voicebot import kb, rules
+from voicebot.drill import call_rules, feedback_lines, score_answer, standard_lines
+
+from helpers import ROOT
+
+BOOK = ROOT / "scripts_kb"
+
+
+def broken(book, matcher, entry_id: str, text: str) -> set[str]:
+    return {v.rule for v in score_answer(book.get(entry_id), text, book, matcher).violations}
+
+
+# ---------------------------------------------------------------- the data
+
+def test_every_general_rule_quotes_the_book_and_is_used(book) -> None:
+    used = {r for e in book for r in e.must_not}
+    for rule in book.rules.values():
+        assert rule.book and rule.description, rule.id
+        assert "“" in rule.book or "（" in rule.book, f"{rule.id}: quote the book's own words"
+        assert rule.scope == "all" or rule.id in used, f"{rule.id} is listed by no entry"
+    # The cases the issue names are all there, on the entries the book says them for.
+    wanted = {"q05_caller_id": "different_numbers", "q06_hk_macau_taiwan": "free_abroad",
+              "sp_abroad_charge": "free_abroad", "q10_office_name": "office_location", "s_work_id": "personal_name",
+              "q27_store_complaint": "promise_reply", "c_check_data": "promise_reply", "c_earlier_problem": "promise_reply",
+              "q13_no_rebate": "open_on_the_spot", "q14_other_business": "open_on_the_spot",
+              "sp_cancel": "cancel_on_the_spot", "q28_complain_agent": "complaint_to_10086",
+              "q01_identity": "hang_up_to_verify", "q17_signal": "promise_visit"}
+    for entry_id, rule_id in wanted.items():
+        assert rule_id in book.get(entry_id).must_not, (entry_id, rule_id)
+    # Where the book itself promises a reply or sends to 10086, the entry does not carry the rule.
+    assert "promise_reply" not in book.get("q28_complain_agent").must_not
+    assert "promise_reply" not in book.get("sp_abroad_why_pay").must_not
+    for entry_id in ("q13_no_rebate", "q17_signal", "q19_why_call_10086"):
+        assert "complaint_to_10086" not in book.get(entry_id).must_not
+
+
+def test_the_books_own_answers_pass_their_own_rules(book) -> None:
+    for entry in book:
+        if entry.language != "zh":
+            continue
+        text = "。".join(standard_lines(entry, book))
+        claims = [r for r in book.rules_for(entry) if r.kind == "claim"]
+        assert rules.check(claims, text, book.settings) == (), entry.id
+
+
+# ---------------------------------------------------------------- detection
+
+@pytest.mark.parametrize("entry_id, said, rule_id", [
+    ("q06_hk_macau_taiwan", "港澳台接听是免费的", "free_abroad"),
+    ("q06_hk_macau_taiwan", "您去香港接电话不收费", "free_abroad"),
+    ("sp_abroad_charge", "您在国外接我们的电话是免费的", "free_abroad"),
+    ("q05_caller_id", "10086和01010086是两个不同的号码", "different_numbers"),
+    ("q05_caller_id", "01010086不是我们的号码", "different_numbers"),
+    ("q10_office_name", "我们办公地点在西单", "office_location"),
+    ("q10_office_name", "我叫小王", "personal_name"),
+    ("s_work_id", "工号不方便告诉您", "refuse_work_id"),
+    ("q27_store_complaint", "处理好了给您回电话", "promise_reply"),
+    ("c_earlier_problem", "我们会派工程师上门给您看看", "promise_visit"),
+    ("q14_other_business", "非常抱歉，我现在就帮您取消", "open_on_the_spot"),
+    ("q13_no_rebate", "很抱歉，我这边帮您开通一下", "open_on_the_spot"),
+    ("sp_cancel", "好的，已经帮您取消了", "cancel_on_the_spot"),
+    ("q28_complain_agent", "我工号是8086，您可以打10086投诉我", "complaint_to_10086"),
+    ("q01_identity", "您要是不信可以先挂了打10086核实一下", "hang_up_to_verify"),
+    ("q24_recording", "我们这个电话没有录音", "deny_recording"),
+])
+def test_a_forbidden_claim_is_found(book, matcher, entry_id: str, said: str, rule_id: str) -> None:
+    assert rule_id in broken(book, matcher, entry_id, said)
+
+
+@pytest.mark.parametrize("entry_id, said", [
+    ("q06_hk_macau_taiwan", "港澳台接听不是免费的，是要收费的"),
+    ("q06_hk_macau_taiwan", "港澳台并不免费"),
+    ("q05_caller_id", "10086和01010086不是两个号码，是一样的"),
+    ("q27_store_complaint", "您的意见我记录反馈，我们不会给您回复的"),
+    ("q14_other_business", "非常抱歉，我们无权为您取消，稍后您拨打10086咨询取消方式"),
+    ("q24_recording", "不是没有录音，是有录音的"),
+    ("p_remember_number", "我们没有权限私自记录您的号码"),
+])
+def test_a_negated_claim_is_no_claim(book, matcher, entry_id: str, said: str) -> None:
+    entry = book.get(entry_id)
+    claims = {r.id for r in book.rules_for(entry) if r.kind == "claim"}
+    assert not claims & broken(book, matcher, entry_id, said), said
+
+
+def test_claims_are_heard_by_sound(book, matcher) -> None:
+    # whisper's homophones: 恢复 for 回复, 回店 for 回电.
+    assert "promise_reply" in broken(book, matcher, "c_check_data", "您的建议我记录了，到时候恢复您")
+    assert "promise_reply" in broken(book, matcher, "q27_store_complaint", "处理好了给您回店话")
+    # whisper's traditional characters and spaced words (vosk) are read the same way.
+    assert "free_abroad" in broken(book, matcher, "q06_hk_macau_taiwan", "港澳台 接聽 是 免費 的")
+    assert "different_numbers" in broken(book, matcher, "q05_caller_id", "零幺零幺零零八六 不是 我們 的 號碼")
+
+
+def test_the_claim_is_found_in_its_own_clause(book) -> None:
+    rule = book.rules["free_abroad"]
+    # The place is in one clause, 免费 in another about something else: no claim.
+    assert rules.check([rule], "您去港澳台是要收费的，咨询10086是免费的", {}) == ()
+    hit = rules.check([rule], "大陆是不收的，港澳台也是免费的", {})
+    assert len(hit) == 1 and hit[0].said == "港澳台也是免费的"
+
+
+# ---------------------------------------------------------------- what it costs a fluent answer
+
+FLUENT_WRONG = [
+    ("q06_hk_macau_taiwan", "您去港澳台接听电话是免费的，目前大陆31个省都不收漫游费，港澳台也在里面，有疑问您可以打10086咨询。"),
+    ("q05_caller_id", "先生，由于系统识别原因，您那边可能显示10086或01010086，10086和01010086是不一样的号码，都是北京移动的，您可以放心。"),
+    ("q27_store_complaint", "我可以把您的宝贵意见记录下来，向相关部门反馈，您再注意观察，处理完我们给您回电话，好吧？"),
+    ("q10_office_name", "对不起先生，我们的办公地点在西单，如果有需要办理的业务可以到我们的营业厅；我们对外统一使用工号，我的工号是8086，我叫小王。"),
+    ("q28_complain_agent", "我工号是8086，您先别着急，别生气，如果您觉得我做得不好，您可以拨打10086投诉，希望您能谅解。"),
+]
+PARTIAL = {"q06_hk_macau_taiwan": "港澳台接听是要收费的。", "q05_caller_id": "这是系统的原因，没关系的。",
+           "q27_store_complaint": "您的意见我帮您记录一下。", "q10_office_name": "对不起，我们的办公地点不方便透露。",
+           "q28_complain_agent": "您先别生气，我哪里做得不好我跟您道歉。"}
+
+
+@pytest.mark.parametrize("entry_id, text", FLUENT_WRONG)
+def test_a_fluent_wrong_answer_scores_below_an_honest_partial_one(book, matcher, entry_id: str, text: str) -> None:
+    entry = book.get(entry_id)
+    wrong = score_answer(entry, text, book, matcher)
+    partial = score_answer(entry, PARTIAL[entry_id], book, matcher)
+    assert wrong.content >= 50, "the wrong answer is fluent: it shares most of the book's words"
+    assert any(v.severity == "contradicts" for v in wrong.violations)
+    assert wrong.total < partial.total, (wrong.total, partial.total)
+    lines = feedback_lines(wrong, entry, book)
+    v = next(v for v in wrong.violations if v.severity == "contradicts")
+    rule = book.rules[v.rule]
+    assert any(rule.description in line and rule.book in line and v.said in line for line in lines)
+
+
+# ---------------------------------------------------------------- kb check
+
+def _copy_book(tmp_path: Path) -> Path:
+    dest = tmp_path / "book"
+    shutil.copytree(BOOK, dest)
+    return dest
+
+
+def _problems(path: Path) -> list[str]:
+    return [str(p) for p in kb.load(path).problems]
+
+
+def test_kb_check_reports_malformed_rules_with_file_and_line(tmp_path: Path) -> None:
+    path = _copy_book(tmp_path)
+    text = (path / "rules.yaml").read_text(encoding="utf-8")
+    (path / "rules.yaml").write_text(text + """
+- id: promise_reply
+  description: again
+  book: 问题27“（不能承诺回复）”
+  examples: [回复您]
+- id: bad_regex
+  description: 坏的正则
+  book: 问题1“要正面回答”
+  patterns: ['(未闭合']
+- id: no_examples
+  description: 什么也找不到
+  book: 问题1“要正面回答”
+- id: odd_kind
+  kind: sometimes
+  examples: [随便]
+- just a string
+""", encoding="utf-8")
+    problems = _problems(path)
+    joined = "\n".join(problems)
+    assert "duplicate rule id 'promise_reply'" in joined
+    assert "bad regular expression '(未闭合'" in joined
+    assert "no_examples has no `examples` or `patterns`" in joined
+    assert "unknown kind 'sometimes'" in joined and "odd_kind needs a `description`" in joined
+    assert "odd_kind needs `book`" in joined
+    assert "a rule must be a mapping" in joined
+    assert all(p.startswith(str(path / "rules.yaml") + ":") and ":0:" not in p for p in problems), problems
+
+
+def test_kb_check_reports_unknown_rule_ids_and_bad_must_not(tmp_path: Path) -> None:
+    path = _copy_book(tmp_path)
+    q = path / "questions.yaml"
+    text = q.read_text(encoding="utf-8")
+    text = text.replace("  must_not: [same_rights, no_need_10086]", "  must_not: [same_rights, no_such_rule]", 1)
+    text = text.replace("  must_not: [wont_improve]", "  must_not: wont_improve", 1)
+    q.write_text(text, encoding="utf-8")
+    joined = "\n".join(_problems(path))
+    assert "q19_why_call_10086: must_not names unknown rule 'no_such_rule'" in joined
+    assert "`must_not` must be a list" in joined
+
+
+def test_kb_check_flags_a_rule_the_books_own_answer_breaks(tmp_path: Path) -> None:
+    """问题28 promises a reply (到时由我们的上级部门给您回复): promise_reply on it contradicts the book."""
+    path = _copy_book(tmp_path)
+    q = path / "questions.yaml"
+    text = q.read_text(encoding="utf-8")
+    marker = "  must_not: [complaint_to_10086,"
+    assert marker in text
+    q.write_text(text.replace(marker, "  must_not: [promise_reply, complaint_to_10086,", 1), encoding="utf-8")
+    # 问题17 sends the customer to 10086: complaint_to_10086 on it contradicts the book too.
+    text = q.read_text(encoding="utf-8").replace("  must_not: [apology_first, promise_visit,",
+                                                 "  must_not: [complaint_to_10086, apology_first, promise_visit,", 1)
+    q.write_text(text, encoding="utf-8")
+    joined = "\n".join(_problems(path))
+    assert "q28_complain_agent: the book's own answer breaks its rule 'promise_reply'" in joined
+    assert "q17_signal: the book's own answer breaks its rule 'complaint_to_10086'" in joined
+
+
+def test_kb_check_command_fails_on_a_broken_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from voicebot.cli import main
+    path = _copy_book(tmp_path)
+    (path / "rules.yaml").write_text("- id: x\n  description: d\n  book: b“c”\n  patterns: ['[']\n", encoding="utf-8")
+    assert main(["--kb", str(path), "kb", "check"]) != 0
+    err = capsys.readouterr()
+    assert "bad regular expression" in err.out + err.err
+
+
+# ---------------------------------------------------------------- the call-wide caps
+
+def test_words_to_avoid_count_over_a_whole_call(book) -> None:
+    lines = ["先生您好，这里是北京移动10086客服", "对，先生，是有录音的", "对，咱们这是为了服务质量",
+             "先生，对不起，给您带来不便", "对，咱们再联系", "对，先生，再见"]
+    violations, counts = call_rules(lines, book)
+    assert counts["先生"] == 4 and counts["对"] == 4 and counts["咱"] == 2     # 对不起 is no filler 对
+    assert {v.rule for v in violations} == {"overuse_先生", "overuse_对"}
+    assert all("特殊问题3" in v.message and v.severity == "style" for v in violations)
+    # Each line alone is within the cap: only the whole call breaks it.
+    assert all(call_rules([line], book)[0] == () for line in lines)
+    # The book's general rules hold on every line of a call, whichever challenge it answers.
+    call = lines + ["您要投诉的话挂机后打10086投诉吧", "我这边帮您查了一下，您这个业务没开通"]
+    broken = {v.rule: v for v in call_rules(call, book)[0]}
+    assert {"complaint_sent_to_10086", "look_up_data", "overuse_先生", "overuse_对"} == set(broken)
+    assert broken["look_up_data"].said == "我这边帮您查了一下" and broken["look_up_data"].severity == "contradicts"

@@ -1,0 +1,370 @@
+"""What the book forbids (and the few things it demands), as data: one rule system for the drill,
+`kb check` and the scoring of recorded calls.
+
+A rule comes from `scripts_kb/rules.yaml` (general rules, referenced by id) or from an entry's own
+`must_not:` list. Three kinds:
+
+- `claim`: something the agent must not say (港澳台接听免费, 01010086和10086不是一个号, 给您回电…).
+  Found clause by clause, by sound (each example's syllables, so whisper's 恢复 for 回复 still
+  counts) or by a small regular expression; a claim preceded in its clause by a negation cue
+  (不会收费 against 会收费) is not made.
+- `missing`: something the agent must say (the work id, 服务用语7).
+- `first`: something the answer must open with (问题17 应先道歉).
+
+`severity` says what breaking it costs in the drill: `contradicts` (the answer says what the book
+rules out: capped below any honest partial answer) or `style` (about one tier).
+
+The per-call caps of 特殊问题3 (先生/女士, 咱/咱们, a filler 对: `words_to_avoid` in protocols.yaml)
+are counted over any set of agent lines by `overused`, for one answer or a whole call.
+
+This module sits below `kb` (which builds the rules when it loads the book) and above `text` and
+`replies`; it knows nothing of entries or the matcher.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Final, Iterable, Mapping, Sequence
+
+from rapidfuzz.distance import LCSseq
+
+from .replies import clauses, negates, valid_patterns
+from .text import normalize, numerals_to_digits, pinyin_syllables, to_simplified
+
+KINDS: Final = ("claim", "missing", "first")
+SEVERITIES: Final = ("contradicts", "style")
+SCOPES: Final = ("entry", "all")
+"""`all`: the rule holds for every entry (a general rule of the book), not only those that list it."""
+
+NEGATION_REACH: Final = 6
+"""Characters before a claim searched for a negation cue, within its clause (不会给您回复, 并不是免费的,
+我们没有权限私自记您的号码)."""
+FUZZY_MIN: Final = 8
+"""Examples of at least this many syllables also match with one syllable missed or misheard
+(whisper drops or swaps a syllable in a long phrase); shorter ones must match syllable for syllable."""
+FIRST_WINDOW: Final = 10
+"""`first` rules: the opening must come within this many syllables, after a leading 先生/女士 and a
+leading 我的工号是NNNN (问题28 gives the work id first, then calms the customer)."""
+
+_KEEP: Final = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+_PLACEHOLDER: Final = re.compile(r"\{([^{}]*)\}")
+# Words folded to one form before comparing: an apology is an apology whichever word says it;
+# 你/您, 咱们/我们, 记下/记录, 理解/谅解, 不用谢/不客气 and 改进/改正 are the same for content.
+_CANON: Final = (("对不起", "抱歉"), ("不好意思", "抱歉"), ("道歉", "抱歉"), ("致歉", "抱歉"), ("歉意", "抱歉"),
+                 ("咱们", "我们"), ("咱", "我们"), ("你", "您"), ("记下来", "记录"), ("记下", "记录"),
+                 ("理解", "谅解"), ("不用谢", "不客气"), ("别客气", "不客气"), ("改进", "改正"))
+_ADDRESS: Final = ("先生", "女士")
+_MORE_NEGATION: Final = re.compile(r"无|未|禁止|严禁|切忌|并非")
+"""Cues the reply classifier does not need but the book's own answers use (无权私自记录, 无法直接找到我)."""
+_WORK_ID_WORD: Final = "工号"
+FILLER_WORDS: Final = ("对",)
+"""One-character words of words_to_avoid counted only where they stand alone at the head of a
+clause (对，…): inside 对不起, 对于, 针对 they are no filler."""
+
+
+# ---------------------------------------------------------------- text, one character per syllable
+
+def plain(text: str) -> str:
+    """NFKC, lower case, simplified, digits, only letters, digits and Han characters."""
+    text = to_simplified(unicodedata.normalize("NFKC", text).lower())
+    return "".join(_KEEP.findall(numerals_to_digits(text)))
+
+
+def canon(text: str) -> str:
+    """Comparable text, one character per syllable: fillers (啊, 嗯) dropped, apology words, 你/您 and
+    咱们/我们 folded to one form. Unlike `normalize`, no multi-character padding (您好, 请问) is cut,
+    so a rule phrase such as 再联系您好吗 survives and every character keeps its syllable."""
+    out = "".join(c for c in plain(text) if normalize(c))
+    for old, new in _CANON:
+        out = out.replace(old, new)
+    return out
+
+
+@lru_cache(maxsize=8192)
+def _char_syllable(char: str) -> str:
+    got = pinyin_syllables(char)
+    return got[0] if got else char
+
+
+def syllables(text: str) -> list[str]:
+    """Folded toneless syllables of canonical text, one per character (each character's usual
+    reading, the same on the trainee's side and the book's, so homophones meet)."""
+    return [_char_syllable(c) for c in canon(text)]
+
+
+_CODES: dict[str, str] = {}
+
+
+def syllable_key(syl: Sequence[str]) -> str:
+    """Syllables as one code point each, so rapidfuzz compares syllables at string speed."""
+    out = []
+    for s in syl:
+        code = _CODES.get(s)
+        if code is None:
+            code = _CODES[s] = chr(0xF0000 + len(_CODES))  # supplementary private use area
+        out.append(code)
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _pattern(phrase: str) -> tuple[str, ...]:
+    return tuple(syllables(phrase))
+
+
+def find(hay: Sequence[str], phrase: str) -> list[int]:
+    """Start indexes where the phrase's syllables occur in `hay` (by sound: 回复 = 恢复)."""
+    needle = list(_pattern(phrase))
+    n = len(needle)
+    if not n:
+        return []
+    hay = list(hay)
+    return [i for i in range(len(hay) - n + 1) if hay[i:i + n] == needle]
+
+
+def _find_fuzzy(hay: Sequence[str], phrase: str) -> list[int]:
+    """Exact hits, or for a long phrase a window of its length where all but one syllable agree in order."""
+    hits = find(hay, phrase)
+    needle = _pattern(phrase)
+    n = len(needle)
+    if hits or n < FUZZY_MIN or len(hay) < n - 1 or _negative(phrase):
+        return hits  # a phrase holding a negation is matched exactly: 也是只有 is not 不是只有
+    key, hay_key = syllable_key(needle), syllable_key(hay)
+    out = []
+    for i in range(0, max(1, len(hay_key) - n + 2)):
+        if LCSseq.similarity(key, hay_key[i:i + n + 1]) >= n - 1:
+            start = i if hay[i] == needle[0] else i + 1   # the window may open one syllable early
+            if not out or start >= out[-1] + n:             # one hit per stretch, its first window
+                out.append(start)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _negative(phrase: str) -> bool:
+    text = canon(phrase)
+    return negates(text) or bool(_MORE_NEGATION.search(text))
+
+
+def fill_values(text: str, values: Mapping[str, str]) -> str:
+    """`{工号}` → the settings' value (unknown placeholders are left as written)."""
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+
+# ---------------------------------------------------------------- the rules and what breaking one says
+
+@dataclass(frozen=True)
+class Rule:
+    """One thing the book rules out for an entry (or demands of it)."""
+
+    id: str
+    """Stable id, unique in the book (lowercase letters, digits, _)."""
+    description: str
+    """One line for the trainee, in the book's terms (不能承诺回复或回电)."""
+    book: str
+    """The book's own words it rests on, with where they stand (问题27: “（不能承诺回复）”)."""
+    kind: str = "claim"
+    """claim (must not be said), missing (must be said), first (must open the answer)."""
+    examples: tuple[str, ...] = ()
+    """Phrasings, compared by syllables ({工号} and the other settings placeholders are filled)."""
+    patterns: tuple[str, ...] = ()
+    """Regular expressions over the clause's plain characters (no spaces or punctuation). A group
+    named `claim` marks the words a negation must precede (港澳台…(?P<claim>免费): 港澳台不是免费的)."""
+    severity: str = "contradicts"
+    """contradicts (caps the drill score) or style (costs about a tier)."""
+    scope: str = "entry"
+    """entry: checked on the entries that list it; all: on every entry."""
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule of the book the answer breaks."""
+
+    rule: str
+    """The rule's id (promise_reply, complaint_to_10086, address_overuse, work_id_missing, …)."""
+    message: str
+    """One line for the trainee (Chinese, spoken too): the claim or move, and the book line it breaks."""
+    severity: str = "contradicts"
+    """contradicts or style (see Rule.severity)."""
+    said: str = ""
+    """The clause of the answer that breaks it ('' for a rule broken by what is missing)."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Where a rule's example or pattern was found."""
+
+    clause: str
+    """The clause as said."""
+    start: int
+    """Character (= syllable) index in the clause's canonical text, or in its plain text for a pattern."""
+    negated: bool
+    """A negation cue stands before it in its clause."""
+
+
+def _negated_before(text: str, start: int) -> bool:
+    window = text[max(0, start - NEGATION_REACH):start]
+    return bool(window) and (negates(window) or bool(_MORE_NEGATION.search(window)))
+
+
+def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
+    """Every place in `text`, clause by clause, where one of the rule's examples or patterns is said."""
+    out: list[Hit] = []
+    examples = [fill_values(e, values) for e in rule.examples]
+    compiled = [re.compile(p) for p in rule.patterns]
+    for clause in clauses(text) or [text]:
+        can = canon(clause)
+        syl = [_char_syllable(c) for c in can]
+        for example in examples:
+            for i in _find_fuzzy(syl, example):
+                out.append(Hit(clause, i, _negated_before(can, i)))
+        flat = plain(clause)
+        for pattern in compiled:
+            for m in pattern.finditer(flat):
+                start = m.start("claim") if "claim" in pattern.groupindex and m.group("claim") else m.start()
+                out.append(Hit(clause, start, _negated_before(flat, start)))
+    return out
+
+
+def _opening_start(syl: Sequence[str]) -> int:
+    """Where the opening window starts: after a leading 先生/女士 and a leading 我的工号是NNNN."""
+    i = 0
+    for word in _ADDRESS:
+        if find(syl[:2], word) == [0]:
+            i = 2
+            break
+    found = find(syl[i:i + 6], _WORK_ID_WORD)  # 好的，我工号… / 我的工号是…
+    if found:
+        i += found[0] + 2
+        if list(syl[i:i + 1]) == list(_pattern("是")):
+            i += 1
+        while i < len(syl) and len(syl[i]) == 1 and syl[i].isascii() and syl[i].isalnum():  # the id's digits
+            i += 1
+    return i
+
+
+def opens_with(text: str, rule: Rule, values: Mapping[str, str]) -> bool:
+    """The answer's opening (after an address and the work id) holds one of the rule's examples."""
+    syl = syllables(text)
+    start = _opening_start(syl)
+    window = syl[start:start + FIRST_WINDOW]
+    return any(find(window, fill_values(e, values)) for e in rule.examples) or any(
+        re.search(p, "".join(canon(text))[start:start + FIRST_WINDOW]) for p in rule.patterns)
+
+
+def message(rule: Rule, said: str = "") -> str:
+    """The feedback line: what was wrong, the book's words, and the clause that did it."""
+    line = f"{rule.description}（书中：{rule.book}）"
+    return line + (f"，你说的是“{said}”" if said else "")
+
+
+def check(rules: Iterable[Rule], text: str, values: Mapping[str, str]) -> tuple[Violation, ...]:
+    """The rules the answer breaks, each once, in the order given."""
+    out: list[Violation] = []
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            continue
+        if rule.kind == "claim":
+            made = [h for h in hits(rule, text, values) if not h.negated]
+            if made:
+                out.append(Violation(rule.id, message(rule, made[0].clause), rule.severity, made[0].clause))
+                seen.add(rule.id)
+        elif rule.kind == "missing":
+            if not any(not h.negated for h in hits(rule, text, values)):
+                out.append(Violation(rule.id, message(rule), rule.severity))
+                seen.add(rule.id)
+        elif rule.kind == "first":
+            if not opens_with(text, rule, values):
+                out.append(Violation(rule.id, message(rule), rule.severity))
+                seen.add(rule.id)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- the per-call caps (特殊问题3)
+
+def word_counts(lines: Iterable[str], groups: Sequence[Sequence[str]]) -> dict[str, int]:
+    """How often each group of words_to_avoid is said over the lines (a group counts under its
+    first word; 咱们 counts once, not as 咱 + 咱们; a filler 对 only where it opens a clause)."""
+    counts = {group[0]: 0 for group in groups if group}
+    for line in lines:
+        text = to_simplified(unicodedata.normalize("NFKC", line))
+        for group in groups:
+            if not group:
+                continue
+            words = sorted(group, key=len, reverse=True)
+            fillers = [w for w in words if w in FILLER_WORDS]
+            others = [w for w in words if w not in FILLER_WORDS]
+            n = len(re.findall("|".join(map(re.escape, others)), text)) if others else 0
+            for w in fillers:
+                n += len(re.findall(rf"(?:^|[，。！？,.!?；;\s]){re.escape(w)}(?=[，。！？,.!?、\s]|$)", text))
+            counts[group[0]] += n
+    return counts
+
+
+def overused(lines: Iterable[str], cap: int, groups: Sequence[Sequence[str]]) -> tuple[tuple[Violation, ...], dict[str, int]]:
+    """Violations of 特殊问题3 over a set of agent lines (one answer, or a whole call), and the counts."""
+    counts = word_counts(list(lines), groups)
+    out = []
+    for group in groups:
+        if group and counts[group[0]] > cap:
+            name = "/".join(group)
+            out.append(Violation(f"overuse_{group[0]}",
+                                 f"{name}说了{counts[group[0]]}次，一通电话只能出现二、三次（书中：特殊问题3“先生、女士太多、"
+                                 f"随口对太多、‘咱、咱们’使用太多，一通录音只能出现二、三次”）", "style"))
+    return tuple(out), counts
+
+
+# ---------------------------------------------------------------- building rules from the book's data
+
+def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str = "", line: int = 0) -> Rule | None:
+    """A Rule from a YAML mapping; shape problems go to `problem(message)`, never raised."""
+    if not isinstance(node, dict):
+        problem(f"{where}: a rule must be a mapping (id, description, book, examples/patterns) or a rule id")
+        return None
+    rule_id = node.get("id")
+    if not isinstance(rule_id, str) or not re.fullmatch(r"[a-z0-9_]+", rule_id):
+        problem(f"{where}: rule id {rule_id!r} missing or not lowercase letters, digits and _")
+        return None
+    desc, book = node.get("description"), node.get("book")
+    if not isinstance(desc, str) or not desc.strip():
+        problem(f"{where}: rule {rule_id} needs a `description` (one line naming what the book rules out)")
+        desc = rule_id
+    if not isinstance(book, str) or not book.strip():
+        problem(f"{where}: rule {rule_id} needs `book`: the book's own words it rests on, quoted")
+        book = ""
+    kind = node.get("kind") or "claim"
+    if kind not in KINDS:
+        problem(f"{where}: rule {rule_id}: unknown kind '{kind}': use one of {', '.join(KINDS)}")
+        kind = "claim"
+    severity = node.get("severity") or ("contradicts" if kind == "claim" else "style")
+    if severity not in SEVERITIES:
+        problem(f"{where}: rule {rule_id}: unknown severity '{severity}': use one of {', '.join(SEVERITIES)}")
+        severity = "style"
+    scope = node.get("scope") or "entry"
+    if scope not in SCOPES:
+        problem(f"{where}: rule {rule_id}: unknown scope '{scope}': use one of {', '.join(SCOPES)}")
+        scope = "entry"
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("examples", "patterns"):
+        value = node.get(key)
+        if value is None:
+            lists[key] = ()
+        elif isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+            lists[key] = tuple(str(v) for v in value)
+        elif isinstance(value, str):
+            lists[key] = (value,)
+        else:
+            problem(f"{where}: rule {rule_id}: `{key}` must be a list of strings")
+            lists[key] = ()
+    patterns = valid_patterns(lists["patterns"], lambda msg: problem(f"{where}: rule {rule_id}: {msg}"))
+    examples = tuple(e for e in lists["examples"] if syllables(e) or _PLACEHOLDER.search(e))
+    if not examples and not patterns:
+        problem(f"{where}: rule {rule_id} has no `examples` or `patterns`: it could never be found")
+    unknown = set(node) - {"id", "description", "book", "kind", "severity", "scope", "examples", "patterns"}
+    if unknown:
+        problem(f"{where}: rule {rule_id}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+    return Rule(id=rule_id, description=desc.strip(), book=book.strip(), kind=str(kind), examples=examples,
+                patterns=patterns, severity=str(severity), scope=str(scope), file=file, line=line)
