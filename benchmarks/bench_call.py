@@ -36,7 +36,7 @@ from voicebot.call import CallOptions, simulate  # noqa: E402
 from voicebot.dialog import Policy  # noqa: E402
 from voicebot.errors import ModelError  # noqa: E402
 from voicebot.matcher import Matcher  # noqa: E402
-from voicebot.tts import load_synthesizer  # noqa: E402
+from voicebot.tts import book_lines, load_synthesizer  # noqa: E402
 from voicebot.vad import VadOptions  # noqa: E402
 
 PREEMPT = 0.3
@@ -121,6 +121,7 @@ def main() -> None:
                         help="seconds of trailing silence before whisper decodes early")
     parser.add_argument("--cutoffs", action="store_true", help="also count cut-offs over all fixtures")
     parser.add_argument("--cutoffs-only", action="store_true")
+    parser.add_argument("--engine", default=None, help="TTS engine for the bot (kokoro, pyttsx3; default auto)")
     parser.add_argument("--question-ms", default="", help="cut-offs for these question waits (comma list)")
     args = parser.parse_args()
     PREEMPT = args.preempt
@@ -136,14 +137,11 @@ def main() -> None:
             cutoffs(f"question cue at {ms} ms", whisper, book, dataclasses.replace(vad, question_end_ms=ms))
         if args.cutoffs_only:
             return
-    synth = load_synthesizer()
-    # Warm the TTS cache with every line a call can say, as a deployment would.
-    lines = [book.fill(a) for e in book for a in e.answer] + [book.fill(str(v)) for p in book.protocols.values()
-                                                               if isinstance(p, dict) for v in p.values()
-                                                               if isinstance(v, str)]
+    synth = load_synthesizer(engine=args.engine)
+    # Warm the TTS cache with every line a call can say, as a deployment would (`voice warm`).
+    lines = book_lines(book)
     t0 = time.perf_counter()
-    for line in lines:
-        synth.synthesize(line)
+    synth.warm(lines)
     print(f"TTS cache warmed: {len(lines)} lines in {time.perf_counter() - t0:.1f} s")
     mandarin = [str(ROOT / "tests/data/customer" / f) for f in MANDARIN]
     whisper, note = load_recognizer("whisper")
