@@ -636,6 +636,16 @@ class Policy:
                 actions = self._add([], self._say(self._closing(), "second_visit"))
                 return self._end(actions, "second_visit_done")
             return None
+        if _only_thanks(text) and self.replies.polarity(text) is None:
+            # 谢谢 to a question back is answered (服务用语2: thanks never go unanswered); where the
+            # question waits for the customer to calm down (问题28's 谅解), the thanks say they have.
+            calm = next((b for b in pending.branches if b.when == "calm"), None)
+            if calm is None:
+                self.state.open = None
+                return None  # answered as thanks
+            thanks = self._add([], self._say(self.p.thanks_prefix.line(), "thanks",
+                                             pending.entry.id if pending.entry else None))
+            return thanks + self._take_branch(pending, calm, text)
         # A long reply that is clearly another question of the book is answered as such (unless the
         # question takes any answer: 什么时间、什么问题 is answered at length).
         takes_any = any(b.when == "other" for b in pending.branches)
@@ -666,6 +676,11 @@ class Policy:
                 self._reply = polarity
                 return self._continue([], pending.entry.id if pending.entry else None)
             return None
+        if _THANKS.search(text):
+            # 好的谢谢: the answer is taken, and the thanks are answered first (服务用语2).
+            thanks = self._add([], self._say(self.p.thanks_prefix.line(), "thanks",
+                                             pending.entry.id if pending.entry else None))
+            return thanks + self._take_branch(pending, chosen, text)
         return self._take_branch(pending, chosen, text)
 
     def _phrase_fit(self, text: str, phrases: tuple[str, ...]) -> bool:
@@ -877,7 +892,7 @@ class Policy:
     def _read(self, text: str) -> _Intent:
         """One clause: a reply kind about the offer, a book entry, a request taken back, or unknown."""
         opts = self.options
-        if _THANKS.search(text) and len(_COURTESY.sub("", squash(_THANKS.sub("", text)))) <= 1:
+        if _only_thanks(text):
             m = self.matcher.match(text)
             return _Intent("thanks", text, m.entry, match=m)
         top_kinds = ["refuse", "consent", "backchannel", "yes", "no", *self.topics]
@@ -1107,6 +1122,11 @@ class Policy:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _only_thanks(text: str) -> bool:
+    """The line says thanks and nothing more (好的谢谢你啊)."""
+    return bool(_THANKS.search(text)) and len(_COURTESY.sub("", squash(_THANKS.sub("", text)))) <= 1
 
 
 def _key(intent: _Intent) -> tuple[str, str | None]:

@@ -23,9 +23,7 @@ Nothing here prints: the CLI (`score_cli`) shows `format_report`, `to_dict` and 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, Iterable, Iterator, Literal, Sequence
 
@@ -35,7 +33,7 @@ from .audio import SAMPLE_RATE, audio_info, resample
 from .dialog import PolicyOptions
 from .drill import RULE_FACTOR, Score, call_rules, canon, drillable, score_answer, standard_lines, tier_of
 from .errors import AudioError, VoicebotError
-from .kb import Entry, KnowledgeBase
+from .kb import KnowledgeBase
 from .matcher import Matcher
 from .record import EVENTS_FILE, load_events
 from .replies import KINDS as REPLY_KINDS, ReplyClassifier
@@ -310,17 +308,10 @@ def read_channels(path: str | Path, agent_channel: str) -> tuple[np.ndarray, np.
     return (left, right) if agent_channel == "left" else (right, left)
 
 
-@lru_cache(maxsize=1)
-def _tw2s() -> Any:
-    import opencc
-    return opencc.OpenCC("tw2s")
-
-
 def simplified(text: str) -> str:
-    """Simplified characters from whisper's traditional ones. whisper writes Taiwan's usage, which
-    `text.to_simplified` (OpenCC t2s) leaves half done: 別著急 → 别著急, so 着急 and its syllables are
-    lost to the scorer; OpenCC tw2s reads 著 in context (别着急, 著名 stays)."""
-    return to_simplified(_tw2s().convert(text))
+    """Simplified characters from whisper's traditional ones (`text.to_simplified` reads Taiwan's
+    usage: 別著急 → 别着急)."""
+    return to_simplified(text)
 
 
 def _groups(found: dict[str, list[Segment]]) -> list[tuple[str, float, float]]:

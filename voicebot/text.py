@@ -37,11 +37,13 @@ _FOLD_INITIALS: Final = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
 _FOLD_FINALS: Final = (("ing", "in"), ("eng", "en"))
 
 _t2s = opencc.OpenCC("t2s")
+_tw2s = opencc.OpenCC("tw2s")
 
 
 def to_simplified(text: str) -> str:
-    """Traditional → simplified characters (whisper writes traditional for ~70 % of Mandarin lines)."""
-    return _t2s.convert(text)
+    """Traditional → simplified characters (whisper writes traditional for ~70 % of Mandarin lines, in
+    Taiwan's usage: OpenCC t2s alone leaves 別著急 as 别著急; tw2s reads 著 in context, 著名 stays)."""
+    return _t2s.convert(_tw2s.convert(text))
 
 
 def _read_quantity(match: re.Match[str]) -> str:
