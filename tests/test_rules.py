@@ -34,6 +34,7 @@ def test_every_general_rule_quotes_the_book_and_is_used(book) -> None:
     wanted = {"q05_caller_id": "different_numbers", "q06_hk_macau_taiwan": "free_abroad",
               "sp_abroad_charge": "free_abroad", "q10_office_name": "office_location", "s_work_id": "personal_name",
               "q27_store_complaint": "promise_reply", "c_check_data": "promise_reply", "c_earlier_problem": "promise_reply",
+              "q18_cant_get_through": "promise_callback", "q12_called_before": "promise_callback",
               "q13_no_rebate": "open_on_the_spot", "q14_other_business": "open_on_the_spot",
               "sp_cancel": "cancel_on_the_spot", "q28_complain_agent": "complaint_to_10086",
               "q01_identity": "hang_up_to_verify", "q17_signal": "promise_visit"}
@@ -42,6 +43,10 @@ def test_every_general_rule_quotes_the_book_and_is_used(book) -> None:
     # Where the book itself promises a reply or sends to 10086, the entry does not carry the rule.
     assert "promise_reply" not in book.get("q28_complain_agent").must_not
     assert "promise_reply" not in book.get("sp_abroad_why_pay").must_not
+    assert "promise_callback" not in book.get("q28_complain_agent").must_not
+    # The offer's closing (今后有更优惠的活动我们再联系您) is no promised reply: only callbacks are.
+    closing = "没有关系，今后有更优惠的活动我们再联系您，那就不打扰您了"
+    assert rules.check([book.rules["promise_callback"]], closing, book.settings) == ()
     for entry_id in ("q13_no_rebate", "q17_signal", "q19_why_call_10086"):
         assert "complaint_to_10086" not in book.get(entry_id).must_not
 
@@ -77,7 +82,7 @@ def test_the_books_own_answers_pass_their_own_rules(book) -> None:
     # General detectors (rules.yaml), on entries whose own rules never foresaw the phrasing.
     ("q12_called_before", "没有关系，那我现在就直接给您开通上，一个月就10块", "act_on_the_spot"),
     ("p_315_gala", "您放心，我这边已经先帮您把流量加油包开通了", "act_on_the_spot"),
-    ("q18_cant_get_through", "我帮您记下来，让前台处理好了给您回电话", "promise_reply"),
+    ("q18_cant_get_through", "我帮您记下来，让前台处理好了给您回电话", "promise_callback"),
     ("c_check_data", "您的建议我记下了，有结果了我们会第一时间通知您", "promise_reply"),
     ("o_department", "我们是客服中心的外呼回访部门，办公室就在西直门那边的移动大楼里", "office_location"),
     ("s_praise", "谢谢，您要是觉得我服务好，可以表扬一下我，我叫李娜", "personal_name"),
