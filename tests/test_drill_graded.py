@@ -31,6 +31,7 @@ from helpers import DATA
 
 TUNE = (DATA / "drill_graded_tune.yaml", DATA / "drill_graded.yaml")
 DEV = DATA / "drill_graded_heldout.yaml"
+FRESH = DATA / "drill_graded_heldout2.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
@@ -44,6 +45,14 @@ DEV_ORDER_FLOOR = 0.97
 DEV_FLUENT_FLOOR = 1.0
 """Measured on the dev part: 0.477 (41/86) in its one held-out run, before its misses were read;
 1.0 (86/86) with the general detectors learnt from them (tuned on: not a measure of generalising)."""
+FRESH_ORDER_FLOOR = 0.90
+"""Measured on the fresh part in its one run: 0.906 (281/310), short of the 95 % target; main's
+scorer before the general detectors: 0.932 (289/310). The drop is good answers put in the
+contradicting band (q01_who_allowed, q07_send_sms, q20_reach_you, q23_why_not_now score 2-3):
+false positives of the new detectors. Not tuned on: the floor sits just under the real figure."""
+FRESH_FLUENT_FLOOR = 0.73
+"""Measured on the fresh part in the same run: 0.735 (222/302), short of the 100 % target; main's
+scorer before the general detectors: 0.593 (179/302)."""
 
 
 @dataclass(frozen=True)
@@ -126,3 +135,15 @@ def test_dev_part(book, matcher) -> None:
     print("\n" + figures.line("dev (held-out v1, now tuned on)") + "; misordered: " + "; ".join(figures.misordered))
     assert figures.order >= DEV_ORDER_FLOOR, figures.line("dev")
     assert figures.fluent >= DEV_FLUENT_FLOOR, figures.misordered
+
+
+def test_fresh_held_out_part(book, matcher) -> None:
+    """The fresh held-out answers (never read, never tuned on): the figures issue 14 asks for."""
+    assert FRESH.exists(), f"{FRESH} missing: git checkout graded2 -- tests/data/drill_graded_heldout2.yaml"
+    rows = _load((FRESH,))
+    assert rows and {r["entry"] for r in rows} <= set(book.ids())
+    figures = measure(book, matcher, rows)
+    print("\n" + figures.line("fresh held-out") + f" (targets {ORDER_TARGET:.0%} and {FLUENT_TARGET:.0%}); misordered: "
+          + "; ".join(figures.misordered))
+    assert figures.order >= FRESH_ORDER_FLOOR, figures.line("fresh held-out")
+    assert figures.fluent >= FRESH_FLUENT_FLOOR, figures.line("fresh held-out")
