@@ -1,12 +1,16 @@
 """Honest measurement of the drill scorer (issue 14 item 5).
 
-Graded answers were written from the book by a helper session that never read the scorer, and split
-by entry: thresholds, weights and the book's must_not rules were tuned on the tune part
-(tests/data/drill_graded_tune.yaml, with the older tests/data/drill_graded.yaml folded in); the
-held-out part (tests/data/drill_graded_heldout.yaml) was only ever scored by this test, which prints
-its figures and names misordered pairs by entry and grade, never by their text.
+Graded answers were written from the book by helper sessions that never read the scorer, and split
+by entry. Three parts:
+- tune (tests/data/drill_graded_tune.yaml, with the older tests/data/drill_graded.yaml folded in):
+  thresholds, weights and the book's must_not rules were fitted here;
+- dev (tests/data/drill_graded_heldout.yaml): held out for one run (order 96.7 %, fluent 47.7 %),
+  then read: its misses taught the general detectors (act_on_the_spot, personal_contact, the
+  polarity check of the book's own facts…), so it is development data now;
+- fresh (tests/data/drill_graded_heldout2.yaml): written by a session that never saw the scorer,
+  after the detectors were done; scored once by this test, never read or tuned on.
 
-Two figures for each part:
+Two figures for each part, printed; misordered pairs are named by entry and grade, never by text:
 - order: share of (better, worse) pairs among good, partial and wrong that score in that order;
 - fluent: share of (fluent wrong, partial) pairs of the same entry where the fluent wrong answer
   scores below the partial one (the target is all of them).
@@ -26,23 +30,29 @@ from voicebot.drill import score_answer
 from helpers import DATA
 
 TUNE = (DATA / "drill_graded_tune.yaml", DATA / "drill_graded.yaml")
-HELDOUT = DATA / "drill_graded_heldout.yaml"
+DEV = DATA / "drill_graded_heldout.yaml"
+FRESH = DATA / "drill_graded_heldout2.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
 """Issue 14: good > partial > wrong for at least 95 % of the held-out pairs."""
 TUNE_ORDER_FLOOR = 0.97
 """Measured on the tune part: 0.984 (309/314)."""
-HELDOUT_ORDER_FLOOR = 0.96
-"""Measured on the held-out part, in its one run after tuning: 0.967 (232/240): the 95 % target is met."""
 FLUENT_TARGET = 1.0
 """Every fluent wrong answer below every partial answer of the same entry (met on the tune part: 92/92)."""
-HELDOUT_FLUENT_FLOOR = 0.47
-"""Measured on the held-out part, in the same run: 0.477 (41/86), far short of the target. The
-must_not rules of the held-out entries were written from the book alone, before the run; the
-held-out writer's fluent wrong answers make claims those rules did not foresee (the tune part,
-whose fluent wrong answers the rules were fitted to, reaches 100 %). Not tuned on: the floor sits
-just under the real figure so that a regression shows, and the shortfall is reported."""
+DEV_ORDER_FLOOR = 0.97
+"""Measured on the dev part: 0.967 (232/240) in its one held-out run; 0.983 (236/240) since."""
+DEV_FLUENT_FLOOR = 1.0
+"""Measured on the dev part: 0.477 (41/86) in its one held-out run, before its misses were read;
+1.0 (86/86) with the general detectors learnt from them (tuned on: not a measure of generalising)."""
+FRESH_ORDER_FLOOR = 0.90
+"""Measured on the fresh part in its one run: 0.906 (281/310), short of the 95 % target; main's
+scorer before the general detectors: 0.932 (289/310). The drop is good answers put in the
+contradicting band (q01_who_allowed, q07_send_sms, q20_reach_you, q23_why_not_now score 2-3):
+false positives of the new detectors. Not tuned on: the floor sits just under the real figure."""
+FRESH_FLUENT_FLOOR = 0.73
+"""Measured on the fresh part in the same run: 0.735 (222/302), short of the 100 % target; main's
+scorer before the general detectors: 0.593 (179/302)."""
 
 
 @dataclass(frozen=True)
@@ -106,10 +116,10 @@ def measure(book: Any, matcher: Any, rows: list[dict[str, Any]]) -> Figures:
 
 def test_graded_files_cover_the_book_and_do_not_overlap(book) -> None:
     tune = {r["entry"] for r in _load(TUNE[:1])}
-    held = {r["entry"] for r in _load((HELDOUT,))}
-    assert tune and held and not tune & held, "the held-out entries are not tuned on"
-    assert tune | held <= set(book.ids())
-    for row in _load(TUNE[:1]) + _load((HELDOUT,)):
+    dev = {r["entry"] for r in _load((DEV,))}
+    assert tune and dev and not tune & dev, "the tune and dev parts hold different entries"
+    assert tune | dev <= set(book.ids())
+    for row in _load(TUNE[:1]) + _load((DEV,)):
         assert set(GRADES) <= set(row) and _texts(row.get("fluent_wrong")), row["entry"]
 
 
@@ -120,8 +130,20 @@ def test_tune_part(book, matcher) -> None:
     assert figures.fluent >= FLUENT_TARGET, figures.misordered
 
 
-def test_held_out_part(book, matcher) -> None:
-    figures = measure(book, matcher, _load((HELDOUT,)))
-    print("\n" + figures.line("held-out") + "; misordered: " + "; ".join(figures.misordered))
-    assert figures.order >= HELDOUT_ORDER_FLOOR, figures.line("held-out")
-    assert figures.fluent >= HELDOUT_FLUENT_FLOOR, figures.line("held-out")
+def test_dev_part(book, matcher) -> None:
+    figures = measure(book, matcher, _load((DEV,)))
+    print("\n" + figures.line("dev (held-out v1, now tuned on)") + "; misordered: " + "; ".join(figures.misordered))
+    assert figures.order >= DEV_ORDER_FLOOR, figures.line("dev")
+    assert figures.fluent >= DEV_FLUENT_FLOOR, figures.misordered
+
+
+def test_fresh_held_out_part(book, matcher) -> None:
+    """The fresh held-out answers (never read, never tuned on): the figures issue 14 asks for."""
+    assert FRESH.exists(), f"{FRESH} missing: git checkout graded2 -- tests/data/drill_graded_heldout2.yaml"
+    rows = _load((FRESH,))
+    assert rows and {r["entry"] for r in rows} <= set(book.ids())
+    figures = measure(book, matcher, rows)
+    print("\n" + figures.line("fresh held-out") + f" (targets {ORDER_TARGET:.0%} and {FLUENT_TARGET:.0%}); misordered: "
+          + "; ".join(figures.misordered))
+    assert figures.order >= FRESH_ORDER_FLOOR, figures.line("fresh held-out")
+    assert figures.fluent >= FRESH_FLUENT_FLOOR, figures.line("fresh held-out")

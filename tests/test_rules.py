@@ -3,6 +3,8 @@ clause, by sound, negation-aware; what it costs a fluent answer; what `kb check`
 the call-wide caps of 特殊问题3 over a whole call's agent lines."""
 from __future__ import annotations
 
+import re
+
 import shutil
 from pathlib import Path
 
@@ -32,6 +34,7 @@ def test_every_general_rule_quotes_the_book_and_is_used(book) -> None:
     wanted = {"q05_caller_id": "different_numbers", "q06_hk_macau_taiwan": "free_abroad",
               "sp_abroad_charge": "free_abroad", "q10_office_name": "office_location", "s_work_id": "personal_name",
               "q27_store_complaint": "promise_reply", "c_check_data": "promise_reply", "c_earlier_problem": "promise_reply",
+              "q18_cant_get_through": "promise_callback", "q12_called_before": "promise_callback",
               "q13_no_rebate": "open_on_the_spot", "q14_other_business": "open_on_the_spot",
               "sp_cancel": "cancel_on_the_spot", "q28_complain_agent": "complaint_to_10086",
               "q01_identity": "hang_up_to_verify", "q17_signal": "promise_visit"}
@@ -40,6 +43,10 @@ def test_every_general_rule_quotes_the_book_and_is_used(book) -> None:
     # Where the book itself promises a reply or sends to 10086, the entry does not carry the rule.
     assert "promise_reply" not in book.get("q28_complain_agent").must_not
     assert "promise_reply" not in book.get("sp_abroad_why_pay").must_not
+    assert "promise_callback" not in book.get("q28_complain_agent").must_not
+    # The offer's closing (今后有更优惠的活动我们再联系您) is no promised reply: only callbacks are.
+    closing = "没有关系，今后有更优惠的活动我们再联系您，那就不打扰您了"
+    assert rules.check([book.rules["promise_callback"]], closing, book.settings) == ()
     for entry_id in ("q13_no_rebate", "q17_signal", "q19_why_call_10086"):
         assert "complaint_to_10086" not in book.get(entry_id).must_not
 
@@ -72,6 +79,15 @@ def test_the_books_own_answers_pass_their_own_rules(book) -> None:
     ("q28_complain_agent", "我工号是8086，您可以打10086投诉我", "complaint_to_10086"),
     ("q01_identity", "您要是不信可以先挂了打10086核实一下", "hang_up_to_verify"),
     ("q24_recording", "我们这个电话没有录音", "deny_recording"),
+    # General detectors (rules.yaml), on entries whose own rules never foresaw the phrasing.
+    ("q12_called_before", "没有关系，那我现在就直接给您开通上，一个月就10块", "act_on_the_spot"),
+    ("p_315_gala", "您放心，我这边已经先帮您把流量加油包开通了", "act_on_the_spot"),
+    ("q18_cant_get_through", "我帮您记下来，让前台处理好了给您回电话", "promise_callback"),
+    ("c_check_data", "您的建议我记下了，有结果了我们会第一时间通知您", "promise_reply"),
+    ("o_department", "我们是客服中心的外呼回访部门，办公室就在西直门那边的移动大楼里", "office_location"),
+    ("s_praise", "谢谢，您要是觉得我服务好，可以表扬一下我，我叫李娜", "personal_name"),
+    ("q20_reach_you", "我把我这边的座机号码留给您，您有事直接打给我就行", "personal_contact"),
+    ("c_check_data", "我们会看一下您的通话和短信内容，再推荐适合您的业务", "sees_content"),
 ])
 def test_a_forbidden_claim_is_found(book, matcher, entry_id: str, said: str, rule_id: str) -> None:
     assert rule_id in broken(book, matcher, entry_id, said)
@@ -85,6 +101,10 @@ def test_a_forbidden_claim_is_found(book, matcher, entry_id: str, said: str, rul
     ("q14_other_business", "非常抱歉，我们无权为您取消，稍后您拨打10086咨询取消方式"),
     ("q24_recording", "不是没有录音，是有录音的"),
     ("p_remember_number", "我们没有权限私自记录您的号码"),
+    ("q08_owner", "那我们为了机主的利益就先不为您开通了"),
+    ("q20_reach_you", "直接找我是找不到的，您可以让前台记录反馈给我"),
+    ("q26_charge_refund", "所以没办法直接折现抵话费"),
+    ("q04_315_telemarketing", "我们是正规的外呼，跟电话诈骗完全不一样"),
 ])
 def test_a_negated_claim_is_no_claim(book, matcher, entry_id: str, said: str) -> None:
     entry = book.get(entry_id)
@@ -107,6 +127,32 @@ def test_the_claim_is_found_in_its_own_clause(book) -> None:
     assert rules.check([rule], "您去港澳台是要收费的，咨询10086是免费的", {}) == ()
     hit = rules.check([rule], "大陆是不收的，港澳台也是免费的", {})
     assert len(hit) == 1 and hit[0].said == "港澳台也是免费的"
+
+
+@pytest.mark.parametrize("entry_id, said, book_clause", [
+    ("q24_recording", "您放心，我们这个电话是没有录音的。", "有录音"),
+    ("sp_abroad_charge", "您在国外接听我们的电话是免费的，您放心。", "收费"),
+    ("q23_why_not_now", "开通成功以后也不会有短信通知您。", "短信通知"),
+    ("q14_other_business", "非常抱歉，您就不用稍后拨打10086咨询取消方式了。", "10086"),
+])
+def test_a_fact_said_with_the_books_polarity_reversed_contradicts_it(book, entry_id: str, said: str, book_clause: str) -> None:
+    """No rule written for these phrasings: the clause states one of the book answer's facts negated
+    (or the book's negated fact as true)."""
+    v = rules.contradiction("。".join(standard_lines(book.get(entry_id), book)), said)
+    assert v is not None and v.rule == rules.CONTRADICTION_RULE and v.severity == "contradicts", said
+    assert book_clause in v.message and v.said in said
+
+
+@pytest.mark.parametrize("entry_id, said", [
+    ("q24_recording", "是的，我们的电话都是有录音的，这是为了保证服务质量。"),   # same polarity
+    ("q05_roaming_10086", "您在漫游状态下拨打10086。"),                          # mentions, asserts nothing opposite
+    ("q12_called_before", "真是抱歉，又打扰您了。"),                               # 打扰 is no fact
+    ("c_harassment", "以后不再向您推荐服务了，好吧？"),                            # the book says both 推荐 and 不再推荐
+    ("q04_315_telemarketing", "如果您不接受这种方式，请问您希望用哪种方式联系您？"),  # a condition asserts nothing
+    ("p_remember_number", "我们没有权限私自记您的电话号码。"),                      # 没有权限 = 无权
+])
+def test_a_fact_said_with_the_books_polarity_is_no_contradiction(book, entry_id: str, said: str) -> None:
+    assert rules.contradiction("。".join(standard_lines(book.get(entry_id), book)), said) is None
 
 
 # ---------------------------------------------------------------- what it costs a fluent answer
@@ -184,8 +230,8 @@ def test_kb_check_reports_unknown_rule_ids_and_bad_must_not(tmp_path: Path) -> N
     path = _copy_book(tmp_path)
     q = path / "questions.yaml"
     text = q.read_text(encoding="utf-8")
-    text = text.replace("  must_not: [same_rights, no_need_10086]", "  must_not: [same_rights, no_such_rule]", 1)
-    text = text.replace("  must_not: [wont_improve]", "  must_not: wont_improve", 1)
+    text = re.sub(r"  must_not: \[same_rights, no_need_10086[^\]]*\]", "  must_not: [same_rights, no_such_rule]", text, count=1)
+    text = re.sub(r"  must_not: \[wont_improve[^\]]*\]", "  must_not: wont_improve", text, count=1)
     q.write_text(text, encoding="utf-8")
     joined = "\n".join(_problems(path))
     assert "q19_why_call_10086: must_not names unknown rule 'no_such_rule'" in joined

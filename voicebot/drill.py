@@ -302,10 +302,16 @@ def _credit(value: float, floor: float, full: float) -> float:
 def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[Violation, ...], int, int]:
     """The book's rules on one answer: (violations, 先生/女士 count, 咱/咱们 count).
 
-    The entry's `must_not` and the general rules (scripts_kb/rules.yaml, see `voicebot.rules`),
-    then the per-call caps of 特殊问题3 applied to this answer alone (a whole call's lines go to
+    The entry's `must_not` and the general rules (scripts_kb/rules.yaml, see `voicebot.rules`);
+    if none of them is a contradicting claim, a clause stating one of the book answer's facts with
+    the opposite polarity (`rules.contradiction`: 没有录音 against 是有录音的), which needs no rule
+    written; then the per-call caps of 特殊问题3 applied to this answer alone (a whole call's lines go to
     `rules.overused` in one call)."""
     found = list(rules.check(book.rules_for(entry), answer, book.settings))
+    if entry.language == "zh" and not any(v.severity == "contradicts" for v in found):
+        opposite = rules.contradiction("。".join(standard_lines(entry, book)), answer)
+        if opposite is not None:
+            found.append(opposite)
     words = book.protocols.words_to_avoid
     over, counts = rules.overused([answer], words.cap, words.groups)
     found += over

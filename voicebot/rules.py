@@ -38,9 +38,10 @@ SEVERITIES: Final = ("contradicts", "style")
 SCOPES: Final = ("entry", "all")
 """`all`: the rule holds for every entry (a general rule of the book), not only those that list it."""
 
-NEGATION_REACH: Final = 6
+NEGATION_REACH: Final = 8
 """Characters before a claim searched for a negation cue, within its clause (不会给您回复, 并不是免费的,
-我们没有权限私自记您的号码)."""
+我们没有权限私自记您的号码, 所以没办法直接折现抵话费: a modal negation reaches over an adverb and a
+first verb to the claim)."""
 FUZZY_MIN: Final = 8
 """Examples of at least this many syllables also match with one syllable missed or misheard
 (whisper drops or swaps a syllable in a long phrase); shorter ones must match syllable for syllable."""
@@ -281,6 +282,115 @@ def check(rules: Iterable[Rule], text: str, values: Mapping[str, str]) -> tuple[
                 out.append(Violation(rule.id, message(rule), rule.severity))
                 seen.add(rule.id)
     return tuple(out)
+
+
+# ---------------------------------------------------------------- contradicting the book's own facts
+
+CONTRADICTION_RULE: Final = "contradicts_book"
+"""Id of the violation a clause makes when it states one of the book answer's facts with the
+opposite polarity (书中“是有录音的”, 学员“没有录音”): found without any rule written for it."""
+FACT_NEGATION: Final = re.compile(r"不用|不需要|不必|不会|不要|不能|不可以|不是|没有|没法|没办法|无法|避免|不|没|无|未|别|非")
+"""Negation cues of a fact clause, longest first, so the word after the cue is the fact's own
+(不用|拨打10086, 没有|录音, 不会有|短信通知). 避免 negates too (以后避免用电话联系您)."""
+FACT_NOT_NEGATION: Final = re.compile(
+    r"不过(?!多)|不断|不便|不少|不错|不仅|不管|不论|无论|没关系|没问题|没事|不客气|不好意思|不但|不然|别的|别人|别处|"
+    r"识别|区别|特别|分别|告别|类别|级别|个别|非常|不久|未来|无线|无限|^没有关系$")
+"""Words holding a negation character that negate nothing (给您带来的不便, 系统识别, 非常抱歉)."""
+FACT_SKIP: Final = re.compile(r"如果|要是|假如|万一|的话|是否|吗|什么|怎么|哪|谁|多少|(.)不\1|(.)没\2")
+"""Clauses that assert nothing: conditions (如果您不接受这种方式) and questions (开不开通)."""
+FACT_FILLER: Final = frozenset("的了吗呢吧啊呀嘛我您们是在也都就这那个一和跟与把给为很再还又哦嗯啦着过到会要有能可以让请先")
+"""Characters left out when two clauses' facts are compared (function words and modals; 会/有/是
+carry polarity only through a negation cue before them)."""
+FACT_FOLD: Final = (("免费", "不收费"),)
+"""A word that is a negated fact of its own: 免费 is 不收费, so 是免费的 contradicts 是要收费的."""
+FACT_MIN_SHARED: Final = 3
+"""Syllables two clauses must share to state the same fact (or all of the shorter one, two or more,
+when the longer is at most twice as long and the one without a negation affirms it: 是有录音的 and
+这个电话是没有录音的, 是要收费的; not 又打扰您了)."""
+FACT_AFFIRM: Final = re.compile(r"是|有|会|要|确实|肯定|一定")
+"""Words that make a clause without a negation assert its fact (是有录音的, 也是要收费的)."""
+FACT_MIN_SHARE: Final = 0.6
+"""…and this share of each clause's fact syllables: a clause that only mentions a word of the fact
+(您在漫游状态下拨打10086 against …是免费的) is about something else."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One clause as a fact: what it says, without its negation, and whether it negates it."""
+
+    clause: str
+    negated: bool
+    content: str
+    """The clause's characters without fillers and negation cues."""
+    pivot: str
+    """The first content character after the negation cue ('' if none): what is negated (收 of 不收费)."""
+    affirmed: bool = False
+    """No negation, and an affirming word (是, 有, 会, 要, 确实): the clause asserts its fact."""
+
+
+def facts(text: str) -> list[Fact]:
+    """The clauses of `text` that state something (no condition, no question), as facts."""
+    out = []
+    for clause in clauses(text) or [text]:
+        can = canon(clause)
+        for old, new in FACT_FOLD:
+            can = can.replace(old, new)
+        if not can or FACT_SKIP.search(can):
+            continue
+        masked = FACT_NOT_NEGATION.sub(lambda m: "＃" * len(m.group()), can)
+        cues = list(FACT_NEGATION.finditer(masked))
+        negation = {i for m in cues for i in range(m.start(), m.end())}
+        content = "".join(c for i, c in enumerate(can) if c not in FACT_FILLER and i not in negation)
+        pivot = next((c for c in can[cues[0].end():] if c not in FACT_FILLER), "") if cues else ""
+        negated = len(cues) % 2 == 1
+        out.append(Fact(clause, negated, content, pivot, not negated and bool(FACT_AFFIRM.search(can))))
+    return out
+
+
+def _same_fact(a: Fact, b: Fact) -> float:
+    """How much two facts are one (0: not the same fact): shared syllables over the longer."""
+    ka, kb = syllable_key(syllables(a.content)), syllable_key(syllables(b.content))
+    if len(ka) < 2 or len(kb) < 2:
+        return 0.0
+    shared = LCSseq.similarity(ka, kb)
+    shorter, longer = sorted((len(ka), len(kb)))
+    short = shared >= 2 and shared == shorter and longer <= 2 * shorter and (a.negated == b.negated or a.affirmed or b.affirmed)
+    same = (shared >= FACT_MIN_SHARED and shared >= FACT_MIN_SHARE * len(ka) and shared >= FACT_MIN_SHARE * len(kb)) or short
+    return shared / max(len(ka), len(kb)) if same else 0.0
+
+
+def contradicted(book_text: str, text: str) -> tuple[str, str] | None:
+    """(the clause said, the book's clause) for the first clause of `text` stating a fact of the
+    book's answer with the opposite polarity, else None.
+
+    Each clause said is compared with the book clause stating the closest fact; only when that one
+    has the other polarity, and what the negation applies to (its pivot) is in the other clause
+    too, is it a contradiction: 没有录音 against 是有录音的, 是不收费的 against 是要收费的,
+    就不用再拨打10086咨询了 against 挂机后您可拨打10086咨询. A clause as close to a book clause of
+    its own polarity is not (the book says 向您推荐 and 以后不再向您推荐)."""
+    book = facts(book_text)
+    for said in facts(text):
+        best: tuple[tuple[float, bool], Fact] | None = None
+        for fact in book:
+            if fact.negated != said.negated:
+                neg, other = (fact, said) if fact.negated else (said, fact)
+                if not neg.pivot or neg.pivot not in other.content:
+                    continue
+            closeness = _same_fact(said, fact)
+            if closeness and (best is None or (closeness, fact.negated == said.negated) > best[0]):
+                best = ((closeness, fact.negated == said.negated), fact)
+        if best is not None and not best[0][1]:
+            return said.clause, best[1].clause
+    return None
+
+
+def contradiction(book_text: str, text: str) -> Violation | None:
+    """The violation for a clause contradicting the book's answer (see `contradicted`)."""
+    found = contradicted(book_text, text)
+    if found is None:
+        return None
+    said, book_clause = found
+    return Violation(CONTRADICTION_RULE, f"和书中的说法相反（书中：“{book_clause}”），你说的是“{said}”", "contradicts", said)
 
 
 # ---------------------------------------------------------------- the per-call caps (特殊问题3)
