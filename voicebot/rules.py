@@ -445,18 +445,17 @@ def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str 
     if not isinstance(book, str) or not book.strip():
         problem(f"{where}: rule {rule_id} needs `book`: the book's own words it rests on, quoted")
         book = ""
-    kind = node.get("kind") or "claim"
-    if kind not in KINDS:
-        problem(f"{where}: rule {rule_id}: unknown kind '{kind}': use one of {', '.join(KINDS)}")
-        kind = "claim"
-    severity = node.get("severity") or ("contradicts" if kind == "claim" else "style")
-    if severity not in SEVERITIES:
-        problem(f"{where}: rule {rule_id}: unknown severity '{severity}': use one of {', '.join(SEVERITIES)}")
-        severity = "style"
-    scope = node.get("scope") or "entry"
-    if scope not in SCOPES:
-        problem(f"{where}: rule {rule_id}: unknown scope '{scope}': use one of {', '.join(SCOPES)}")
-        scope = "entry"
+    def one_of(key: str, allowed: tuple[str, ...], default: str, fallback: str) -> str:
+        """The node's value for `key` (`default` when absent); an unknown one is reported, `fallback` used."""
+        value = node.get(key) or default
+        if value not in allowed:
+            problem(f"{where}: rule {rule_id}: unknown {key} '{value}': use one of {', '.join(allowed)}")
+            return fallback
+        return value
+
+    kind = one_of("kind", KINDS, "claim", "claim")
+    severity = one_of("severity", SEVERITIES, "contradicts" if kind == "claim" else "style", "style")
+    scope = one_of("scope", SCOPES, "entry", "entry")
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("examples", "patterns"):
         value = node.get(key)
