@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
+import wave
 
 import numpy as np
 import pytest
@@ -169,3 +171,24 @@ def test_tuning_file_overrides_defaults_and_bad_keys_are_reported(tmp_path, caps
     assert Policy(book).options.no_input_timeout_s == 7
     assert main(["--kb", str(copy), "kb", "check"]) == 6
     assert f"{copy / 'tuning.yaml'}:4: matcher: unknown setting 'nonsense'" in capsys.readouterr().out
+
+
+@pytest.mark.engine
+@pytest.mark.book
+def test_demo_is_a_whole_call_answered_by_the_kokoro_voice(tmp_path):
+    """The README's first command: the shipped customer WAVs through whisper, the shipped book and
+    the Kokoro voice; the call is recorded with both voices and ends as the book says (问题28, insist)."""
+    env = {k: v for k, v in os.environ.items() if k != "VOICEBOT_TTS"}  # as a user runs it: auto
+    run = subprocess.run([sys.executable, "-m", "voicebot", "demo", "--no-play", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=900, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "speaking with kokoro (zf_xiaoyi" in run.stdout
+    [folder] = [p for p in tmp_path.iterdir() if p.is_dir()]
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+    heard = [e["entry"] for e in events if e["type"] == "heard"]
+    assert heard[:2] == ["q24_recording", "q28_complain_agent"]
+    assert events[-1]["type"] == "hangup" and events[-1]["reason"] == "escalated"
+    with wave.open(str(folder / "recording.wav")) as w:
+        seconds = w.getnframes() / w.getframerate()
+    last_say = max(e["t"] + e["duration_s"] for e in events if e["type"] == "say")
+    assert seconds >= last_say - 0.05

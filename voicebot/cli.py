@@ -204,6 +204,21 @@ def _synthesizer(args: argparse.Namespace, book: Any = None) -> Any:
                             settings=book.settings if book is not None else _voice_settings(args))
 
 
+def _voice_note(synth: Any, args: argparse.Namespace, out: Out) -> None:
+    """Say which voice speaks (Kokoro and its voice, or the pyttsx3 fallback), as the ASR note does:
+    a trainer hearing espeak-ng knows at once the neural voice is missing."""
+    inner = getattr(synth, "inner", synth)
+    name = getattr(inner, "name", "?")
+    if name == "kokoro":
+        note = f"speaking with kokoro ({getattr(inner, 'voice', '?')}, speed {getattr(inner, 'speed', 1.0):g})"
+    else:
+        note = f"speaking with {name} (the light fallback voice; `bash install.sh` installs the Kokoro voice)"
+    if getattr(args, "json", False):
+        print(note, file=sys.stderr)
+    else:
+        out.print(note, style="dim")
+
+
 def _voice_settings(args: argparse.Namespace) -> dict[str, str]:
     """The book's voice choice (声音, 语速) for commands that do not load the book otherwise."""
     from .tts import SETTING_SPEED, SETTING_VOICE
@@ -381,6 +396,7 @@ def cmd_simulate(args: argparse.Namespace, out: Out) -> int:
     book = _load_kb(args)
     rec = _recognizer(args, out, book)
     synth = _synthesizer(args, book)
+    _voice_note(synth, args, out)
     groups = [[f] for f in customer] if args.each else [customer]
     for files in groups:
         folder = new_call_dir(args.out)
@@ -406,6 +422,7 @@ def cmd_demo(args: argparse.Namespace, out: Out) -> int:
     book = _load_kb(args)
     rec = _recognizer(args, out, book)
     synth = _synthesizer(args, book)
+    _voice_note(synth, args, out)
     folder = new_call_dir(args.out)
     out.print(f"demo call: the customer's side is {', '.join(Path(f).name for f in files)}", style="dim")
     speaker = None
@@ -440,6 +457,7 @@ def cmd_call(args: argparse.Namespace, out: Out) -> int:
     book = _load_kb(args)
     rec = _recognizer(args, out, book)
     synth = _synthesizer(args, book)
+    _voice_note(synth, args, out)
     folder = new_call_dir(args.out)
     speaker = SpeakerSink(args.device)
     mic = MicSource(args.device)
