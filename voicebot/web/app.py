@@ -13,6 +13,7 @@ calls index, so it sees calls held by any server process that shares the store a
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from pathlib import Path
@@ -30,8 +31,10 @@ from starlette_csrf import CSRFMiddleware
 
 from ..progress import ProgressDB
 from ..record import RECORDING_FILE, load_events, new_call_dir, report
-from ..store import CallRow, Store
+from ..errors import VoicebotError
+from ..store import CallRow, Store, TraineeRow
 from .live import LiveCall
+from .live_drill import DrillOptions, LiveDrill, known_categories
 
 STATIC: Final = Path(__file__).resolve().parent / "static"
 SESSION_HOURS: Final = 12
@@ -258,27 +261,60 @@ class Classroom:
                                          for m in mastery[:5]],
                              "history": db.history(row.key), "results": results})
 
-    # -- the call socket
+    # -- the sockets
 
-    async def ws_call(self, ws: WebSocket) -> None:
+    async def _socket_user(self, ws: WebSocket) -> tuple[int | None, TraineeRow | None] | None:
+        """(trainer id, trainee) of a socket from this site with a session; None (closed) otherwise."""
         origin = ws.headers.get("origin")
         host = ws.headers.get("host")
         if origin is not None and origin.split("://", 1)[-1] != host:
             await ws.close(code=1008, reason="cross-site socket refused")
-            return
+            return None
         trainer = ws.session.get("trainer_id") if ws.session.get("role") == "trainer" else None
         trainee_id = self.trainee_id(ws)
         trainee = self.store.trainee(trainee_id) if trainee_id is not None else None
         if trainee is None and trainer is None:
             await ws.close(code=1008, reason="sign in first")
-            return
-        await ws.accept()
+            return None
+        return (int(trainer) if trainer is not None else None), trainee
+
+    async def _pump(self, ws: WebSocket, live: Any, outbox: asyncio.Queue[str | bytes | None],
+                    thread: threading.Thread) -> None:
+        """Feed what the browser sends to `live` while its thread runs; the sender drains `outbox`."""
+        thread.start()
+        sender = asyncio.create_task(self._send_all(ws, outbox))
+        try:
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    live.hang_up("disconnected")
+                    break
+                if message.get("bytes") is not None:
+                    live.feed_audio(message["bytes"])
+                elif message.get("text") is not None:
+                    live.feed_message(message["text"])
+        except WebSocketDisconnect:
+            live.hang_up("disconnected")
+        except RuntimeError:
+            pass   # the sender closed the socket after the bot hung up
+        await sender
+        await asyncio.to_thread(thread.join)
+
+    def _outbox(self) -> tuple[asyncio.Queue[str | bytes | None], Callable[[str | bytes | None], None]]:
         loop = asyncio.get_running_loop()
         outbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
 
         def send(item: str | bytes | None) -> None:
             loop.call_soon_threadsafe(outbox.put_nowait, item)
+        return outbox, send
 
+    async def ws_call(self, ws: WebSocket) -> None:
+        user = await self._socket_user(ws)
+        if user is None:
+            return
+        trainer, trainee = user
+        await ws.accept()
+        outbox, send = self._outbox()
         who = f"{trainee.class_id}/{trainee.id}" if trainee else "trainer"
         folder = new_call_dir(self.calls_dir / who)
         class_id = trainee.class_id if trainee else None
@@ -299,25 +335,37 @@ class Classroom:
         with self._lock:
             self.running[call_id] = live
         send(f'{{"type": "call", "id": {call_id}}}')
-        thread = threading.Thread(target=live.run, name=f"call-{call_id}", daemon=True)
-        thread.start()
-        sender = asyncio.create_task(self._send_all(ws, outbox))
+        await self._pump(ws, live, outbox, threading.Thread(target=live.run, name=f"call-{call_id}", daemon=True))
+
+    async def ws_drill(self, ws: WebSocket) -> None:
+        """A trainee's drill (see live_drill): questions out, answers in, results into the store."""
+        user = await self._socket_user(ws)
+        if user is None:
+            return
+        _, trainee = user
+        await ws.accept()
+        if trainee is None:
+            await ws.send_text(json.dumps({"type": "error", "message": "drills are filed under a trainee: join a "
+                                           "class with its code on / to drill"}))
+            await ws.close()
+            return
         try:
-            while True:
-                message = await ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    live.hang_up("disconnected")
-                    break
-                if message.get("bytes") is not None:
-                    live.feed_audio(message["bytes"])
-                elif message.get("text") is not None:
-                    live.feed_message(message["text"])
-        except WebSocketDisconnect:
-            live.hang_up("disconnected")
-        except RuntimeError:
-            pass   # the sender closed the socket after the bot hung up
-        await sender
-        await asyncio.to_thread(thread.join)
+            options = DrillOptions.parse(dict(ws.query_params), known_categories(self.engines.book))
+        except VoicebotError as err:
+            await ws.send_text(json.dumps({"type": "error", "message": str(err)}, ensure_ascii=False))
+            await ws.close()
+            return
+        outbox, send = self._outbox()
+        progress = ProgressDB(store=self.store)
+
+        def run() -> None:
+            try:
+                drill.run()
+            finally:
+                send(None)
+
+        drill = LiveDrill(self.engines, progress, trainee.key, trainee.id, options, send)
+        await self._pump(ws, drill, outbox, threading.Thread(target=run, name=f"drill-{trainee.id}", daemon=True))
 
     async def _send_all(self, ws: WebSocket, outbox: asyncio.Queue[str | bytes | None]) -> None:
         """Send what the call produces, in order; after the call's end (None) close the socket."""
@@ -342,7 +390,6 @@ class Classroom:
 
 
 def _json_list(value: str | None) -> list[str] | None:
-    import json
     if value is None:
         return None
     try:
@@ -374,6 +421,7 @@ def create_app(store: Store, engines: Any, calls_dir: str | Path = "calls", http
         route("/api/follow-ups", room.follow_ups),
         route("/api/progress/{trainee_id:int}", room.progress),
         WebSocketRoute("/ws/call", room.ws_call),
+        WebSocketRoute("/ws/drill", room.ws_drill),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [

@@ -1,4 +1,4 @@
-"""A scripted trainee for the classroom server: join a class, hold a call over /ws/call.
+"""A scripted trainee for the classroom server: join a class, hold a call over /ws/call, drill over /ws/drill.
 
 Used by the tests and `benchmarks/bench_web.py` (and handy for a smoke test of a running server);
 the browser page does the same in JavaScript. Standard library + the `websockets` package.
@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import time
+import urllib.parse
 import urllib.request
 from typing import Any, Callable, Iterator
 
@@ -65,13 +66,19 @@ class Browser:
     def call(self) -> CallSocket:
         return CallSocket(self)
 
+    def drill(self, **query: str | int) -> CallSocket:
+        """A drill over /ws/drill (query: protocols=1, exchanges=1, count, category, seed)."""
+        return CallSocket(self, "/ws/drill", query)
+
 
 class CallSocket:
-    """One call: what the server sends, in order (events as dicts, the bot's audio as float arrays)."""
+    """One call (or drill): what the server sends, in order (events as dicts, audio as float arrays)."""
 
-    def __init__(self, browser: Browser) -> None:
+    def __init__(self, browser: Browser, path: str = "/ws/call", query: dict[str, str | int] | None = None) -> None:
         from websockets.sync.client import connect
-        url = "ws" + browser.base[len("http"):] + "/ws/call"
+        url = "ws" + browser.base[len("http"):] + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
         self._connection = connect(url, additional_headers={"Cookie": browser.cookie_header()},
                                    max_size=2 ** 24, open_timeout=30)
         self.ws = self._connection.__enter__()
@@ -128,6 +135,10 @@ class CallSocket:
 
     def send_text(self, text: str) -> None:
         self.ws.send(json.dumps({"type": "text", "text": text}, ensure_ascii=False))
+
+    def send_done(self) -> None:
+        """A drill: the spoken answer is over (without waiting for its trailing silence)."""
+        self.ws.send(json.dumps({"type": "done"}))
 
     def hang_up(self) -> None:
         self.ws.send(json.dumps({"type": "hangup"}))
