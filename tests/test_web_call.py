@@ -55,7 +55,7 @@ def _is_event(kind: str, **fields: object):
 
 
 def speak_after_opening(call: CallSocket, wav: Path) -> None:
-    """Wait for the bot's opening, let it play (half duplex: the line is deaf meanwhile), then speak."""
+    """Wait for the bot's opening, let it play to its end, then speak."""
     opening = call.wait_bot_line()
     time.sleep(len(opening) / SAMPLE_RATE + 0.5)
     call.send_audio(read_audio(wav), realtime=True)
@@ -82,6 +82,48 @@ def test_call_over_the_socket_from_a_customer_wav(classroom) -> None:
     assert row.entries[0] == ENTRY and row.turns >= 1 and row.ended_reason == "customer_hangup"
     recording = read_audio(Path(row.folder) / "recording.wav")
     assert len(recording) / SAMPLE_RATE > 3.0                                  # both voices, as a file
+
+
+def speech_onset_s(samples: np.ndarray, floor_dbfs: float = -40.0) -> float:
+    """Where the file's speech starts: its first 30 ms frame louder than `floor_dbfs`."""
+    frame = SAMPLE_RATE * 30 // 1000
+    for i in range(0, len(samples) - frame + 1, frame):
+        if 20 * np.log10(np.sqrt(np.mean(samples[i:i + frame] ** 2)) + 1e-12) > floor_dbfs:
+            return i / SAMPLE_RATE
+    raise AssertionError("no speech in the file")
+
+
+def test_barge_in_over_the_socket(classroom) -> None:
+    """Full duplex: the customer talks over the bot (its opening, then its answer), the server cuts
+    the bot with a `cut` event at the right point and answers what the customer said instead."""
+    url, store, cls = classroom
+    b = Browser(url)
+    b.join(cls["code"], "小吴")
+    call = b.call()
+    first, second = read_audio(customer_wav("q10_office_name.wav")), read_audio(customer_wav(CUSTOMER))
+    lines: list[tuple[dict, dict]] = []     # (say event, cut event) of each line cut short
+    for customer, into_s, entry in ((first, 1.0, "q10_office_name"), (second, 2.0, ENTRY)):
+        say = call.until(_is_event("say"), 120) if not lines else call.until(_is_event("say", entry="q10_office_name"), 120)
+        audio = call.wait_bot_line(120)
+        assert len(audio) / SAMPLE_RATE > into_s + 3.0, say    # the line goes on well past the customer's words
+        time.sleep(into_s)                                     # the bot's line is still playing
+        call.send_audio(customer, realtime=True)
+        cut = call.until(lambda m: isinstance(m, dict) and m.get("type") in ("cut", "heard"), 60)
+        assert cut["type"] == "cut", "the bot was not cut short"
+        expected = into_s + speech_onset_s(customer)
+        print(f"\ncut at {cut['played_s']} s of the line; the customer began speaking at {expected:.2f} s")
+        assert expected - 0.3 <= cut["played_s"] <= expected + 1.0, (cut, expected)
+        heard = call.until(_is_event("heard"), 120)
+        assert heard["entry"] == entry, heard
+        lines.append((say, cut))
+    answer = call.until(_is_event("say"), 120)
+    assert answer["entry"] == ENTRY and answer["reason"] == "answer"     # the second line is answered
+    kinds = [e["type"] for e in call.events]
+    assert kinds.count("cut") == 2
+    call.hang_up()
+    list(call.drain())
+    row = store.calls(class_ids=[cls["id"]])[0]
+    assert list(row.entries[:2]) == ["q10_office_name", ENTRY]
 
 
 def _chromium(playwright, *extra: str):

@@ -9,9 +9,15 @@ no-response protocol on the line's silence), fed by the socket:
 - text frames out: the call's events, the same objects as `voicebot chat --json`.
 
 The line stays open like a phone line: when no audio arrives the runner hears silence at the pace
-of the wall clock, so a trainee who says nothing meets the no-response protocol. Half duplex as in
-`voicebot call`: while the bot's line plays (its length in wall time) the microphone's audio is
-dropped, and the runner ignores the first 300 ms after it.
+of the wall clock, so a trainee who says nothing meets the no-response protocol.
+
+Full duplex, as `voicebot call`: the microphone keeps streaming while the bot's line plays, and the
+runner hears it frame by frame at the browser's pace (its echo gate raised by the bot's own level,
+over the browser's echoCancellation). When the trainee starts speaking the runner stops the bot and
+sends `{"type": "cut", "played_s": …}`: the page stops playing at once and drops what it still
+holds of the line (a line goes out whole, so nothing is left to hold back here), and the call goes
+on with what the trainee says. With barge-in off in the book's settings it is half duplex: the
+microphone's audio during the bot's line is dropped and the first 300 ms after it ignored.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE
 from ..call import FRAME, CallRunner
 
+FRAME_S: Final = FRAME / SAMPLE_RATE
 LINE_WAIT_S: Final = 0.1
 """How long the line waits for the browser's audio before it counts silence (network jitter is
 tens of milliseconds; a longer wait would make the no-input timer late)."""
@@ -56,18 +63,28 @@ class LiveCall:
     """The runner of one browser call and the inbox the socket fills (thread-safe)."""
 
     def __init__(self, engines: Any, folder: Path, send: Callable[[str | bytes], None],
-                 on_end: Callable[[CallRunner], None] | None = None) -> None:
+                 on_end: Callable[[CallRunner], None] | None = None,
+                 on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.engines = engines
         self.send = send
         self.on_end = on_end
+        self.on_event = on_event
         self.inbox: queue.Queue[tuple[str, Any, float]] = queue.Queue()
         """(kind, value, arrival time): audio, text or end, as the socket delivered them."""
         self.folder = folder
-        self.runner = CallRunner(engines.policy(), engines.recognizer, engines.voice, folder,
-                                 engines.call_options(), on_event=self._event,
-                                 play=self._play if engines.voice is not None else None)
+        self.options = engines.call_options()
+        voiced = engines.voice is not None
+        self.runner = CallRunner(engines.policy(), engines.recognizer, engines.voice, folder, self.options,
+                                 on_event=self._event, play=self._play if voiced else None)
+        self.full_duplex = voiced and self.options.barge_in
+        """The microphone is heard while the bot speaks (barge-in): the same as `voicebot call`."""
         self._kept: deque[tuple[str, Any, float]] = deque()
         """What the line heard after the bot's line ended, taken out of the inbox while draining it."""
+        self._typed: deque[str] = deque()
+        """Typed lines that came while the bot spoke: said when it has finished."""
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._line_t = time.monotonic()
+        """Wall time up to which the line has been heard (silence is counted from here when no audio comes)."""
 
     # -- from the socket (event loop thread)
 
@@ -98,15 +115,24 @@ class LiveCall:
 
     def _event(self, event: dict[str, Any]) -> None:
         self.send(json.dumps(event, ensure_ascii=False))
+        if self.on_event is not None:
+            self.on_event(event)
         if self.engines.voice is None and self.engines.pace_typed and event.get("type") == "say":
             # No voice (a typed-only server): the line still takes its speaking time, so the
             # no-input timer starts when the trainee has had time to read it.
             time.sleep(float(event.get("duration_s") or 0.0))
 
     def _play(self, audio: np.ndarray) -> None:
-        """Send the bot's line, then wait while the browser plays it; what the microphone sent
-        meanwhile is the bot's own voice or talk over it (half duplex, as `voicebot call`)."""
+        """Send the bot's line. Full duplex: return at once; the runner then hears the microphone
+        frame by frame while the line plays (the browser's pace) and stops it when the trainee
+        speaks. Half duplex (barge-in off): wait while the browser plays it and drop what the
+        microphone sent meanwhile, as `voicebot call --no-barge-in`."""
         self.send(float_to_pcm16(audio))
+        if self.full_duplex:
+            # The line starts playing now: the time the bot spent on its answer is not counted as
+            # line silence heard over its voice (the cut's played_s is measured from here).
+            self._line_t = max(self._line_t, time.monotonic())
+            return
         deaf_until = time.monotonic() + len(audio) / SAMPLE_RATE
         time.sleep(max(0.0, deaf_until - time.monotonic()))
         # Drop the audio that arrived while the line played, by its arrival time: a thread that
@@ -119,39 +145,66 @@ class LiveCall:
             if item[0] != "audio" or item[2] >= deaf_until:
                 self._kept.append(item)
 
-    def _line(self) -> Iterator[np.ndarray]:
-        """The customer's side as 30 ms frames: the browser's audio, else silence at wall-clock pace."""
+    def _frames(self) -> Iterator[np.ndarray | str]:
+        """The customer's side as 30 ms frames: the browser's audio, else silence at wall-clock pace;
+        a typed line comes through as a str."""
         silence = np.zeros(FRAME, dtype=np.float32)
-        buffer = np.zeros(0, dtype=np.float32)
         while True:
-            while len(buffer) >= FRAME:
-                frame, buffer = buffer[:FRAME], buffer[FRAME:]
+            while len(self._buffer) >= FRAME:
+                frame, self._buffer = self._buffer[:FRAME], self._buffer[FRAME:]
                 yield frame
             try:
-                kind, value, _ = self._kept.popleft() if self._kept else self.inbox.get(timeout=LINE_WAIT_S)
+                kind, value, at = self._kept.popleft() if self._kept else self.inbox.get(timeout=LINE_WAIT_S)
             except queue.Empty:
-                for _ in range(round(LINE_WAIT_S * SAMPLE_RATE / FRAME)):
+                owed = int((time.monotonic() - self._line_t) / FRAME_S)
+                self._line_t += owed * FRAME_S
+                for _ in range(owed):
                     yield silence
                 continue
             if kind == "audio":
-                buffer = np.concatenate([buffer, value])
+                self._buffer = np.concatenate([self._buffer, value])
+                self._line_t = max(self._line_t, at)
             elif kind == "text":
-                self.runner.hear_text(value)
-                if self.runner.policy.ended:
-                    return
+                yield value
             elif kind == "end":
                 raise CustomerHangup(value)
+
+    def _line(self) -> Iterator[np.ndarray]:
+        """The line `run_frames` reads: frames, and typed lines said between them."""
+        for item in self._frames():
+            while self._typed and not self.runner.policy.ended:
+                self.runner.hear_text(self._typed.popleft())
+            if self.runner.policy.ended:
+                return
+            if isinstance(item, str):
+                self.runner.hear_text(item)
+                if self.runner.policy.ended:
+                    return
+                continue
+            yield item
+
+    def _while_speaking(self) -> Iterator[np.ndarray | None]:
+        """The line the runner hears while the bot speaks (`listen`): the same frames, at the
+        browser's pace; a typed line waits until the bot has finished (it is not speech to cut in)."""
+        for item in self._frames():
+            if isinstance(item, str):
+                self._typed.append(item)
+                continue
+            yield item
 
     def run(self) -> None:
         """The whole call, until the bot or the trainee hangs up (blocking: run it in a thread)."""
         try:
+            if self.full_duplex:
+                self.runner.listen(self._while_speaking())
             self.runner.start()
             if not self.runner.policy.ended:
                 self.runner.run_frames(self._line())
             else:
                 self.runner.close()
-        except CustomerHangup:
-            pass   # run_frames has ended the call with the reason
+        except CustomerHangup as hangup:
+            if not self.runner.policy.ended:   # (a hangup during the opening; run_frames ends its own)
+                self.runner.end(hangup.hangup_reason)
         except Exception:  # noqa: BLE001 - the call is ended and recorded; the socket closes
             if not self.runner.policy.ended:
                 self.runner.end("error")
