@@ -188,3 +188,55 @@ def test_serve_command(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_trainer_view_is_pushed(server) -> None:
+    """/ws/trainer: a new call, each event of the selected call and a drill result arrive without
+    being asked for, within a fraction of a second; trainees cannot open it."""
+    import time
+    from websockets.exceptions import InvalidStatus
+    url, store = server
+    trainer = Browser(url)
+    trainer.login(PASSWORD)
+    cls = trainer.request("/api/classes", {"name": "推送"})[1]
+    view = trainer.live_view()
+    view.send_json({"type": "watch", "class_id": cls["id"]})
+    first = view.until(lambda m: m.get("type") == "calls", 30)
+    assert first["calls"] == [] and first["class_id"] == cls["id"]
+    wang = Browser(url)
+    wang.join(cls["code"], "小王")
+    with pytest.raises(InvalidStatus):          # a trainee cannot watch the class
+        wang.live_view()
+
+    call = wang.call()
+    started = view.until(lambda m: m.get("type") == "calls" and m["calls"], 30)
+    live = started["calls"][0]
+    assert live["running"] and live["trainee"] == "小王"
+    view.send_json({"type": "select", "call_id": live["id"]})
+    reset = view.until(lambda m: m.get("type") == "events" and m["reset"], 30)
+    assert reset["call"]["id"] == live["id"]
+    call.until(lambda m: isinstance(m, dict) and m.get("type") == "say", 30)
+    sent = time.time()
+    call.send_text("你们怎么知道我的号码")
+    pushed = view.until(lambda m: m.get("type") == "events" and any(e["type"] == "heard" for e in m["events"]), 30)
+    arrived = time.time()
+    heard = next(e for e in pushed["events"] if e["type"] == "heard")
+    assert heard["text"] == "你们怎么知道我的号码" and heard["entry"] == "how_number"
+    assert pushed["notes"]["how_number"]["answer"]                # the book's view comes along
+    assert sent * 1000 <= pushed["at"] <= arrived * 1000
+    assert arrived * 1000 - pushed["at"] < 500                     # from the event to the trainer: pushed
+    call.hang_up()
+    list(call.drain())
+    ended = view.until(lambda m: m.get("type") == "calls" and not m["calls"][0]["running"], 30)
+    assert ended["calls"][0]["ended_reason"] == "customer_hangup"
+
+    drill = wang.drill(count=1, seed=1)
+    drill.until(lambda m: isinstance(m, dict) and m.get("type") == "question", 30)
+    drill.send_text("您好，请您放心。")
+    result = drill.until(lambda m: isinstance(m, dict) and m.get("type") == "score", 30)
+    scored = view.until(lambda m: m.get("type") == "drill", 30)
+    assert scored["trainee"] == "小王" and scored["item"] == result["item"] and scored["total"] == result["total"]
+    list(drill.drain(10))
+    view.send_json({"type": "select", "call_id": 10_000})
+    assert "no such call" in view.until(lambda m: m.get("type") == "error", 30)["message"]
+    view.close()

@@ -170,6 +170,9 @@ def test_trainer_page_follows_a_live_call(classroom, tmp_path: Path, request: py
         page.fill("#password", PASSWORD)
         page.click("#login button")
         expect(page.locator("#code")).to_have_text(cls["code"], timeout=30_000)   # the class code, large
+        expect(page.locator("#live-status")).to_have_text("live 实时", timeout=30_000)
+        asked: list[str] = []                   # every request the page makes from now on
+        page.on("request", lambda r: asked.append(r.url))
         thread = threading.Thread(target=trainee, daemon=True)
         thread.start()
         try:
@@ -178,6 +181,14 @@ def test_trainer_page_follows_a_live_call(classroom, tmp_path: Path, request: py
             expect(page.locator("#current-entry")).to_contain_text(ENTRY, timeout=30_000)
             expect(page.locator("#current-entry")).to_contain_text("score")
             expect(page.locator("#notes li").first).to_be_visible()                # the book's notes
+            # pushed, not polled: the page asked the server for no call list and no call events,
+            # and each change showed within half a second of happening on the server
+            polled = [u for u in asked if "/api/calls" in u]
+            assert not polled, polled
+            lags = page.evaluate("window.pushLag")
+            print(f"\ntrainer page: {len(lags)} pushes, event-to-page max {max(lags)} ms, median "
+                  f"{sorted(lags)[len(lags) // 2]} ms")
+            assert len(lags) >= 3 and max(lags) < 500, lags
             _keep(page, f"trainer-live-{request.node.callspec.id}.png", tmp_path)
         finally:
             seen_by_page.set()

@@ -33,6 +33,7 @@ from ..progress import ProgressDB
 from ..record import RECORDING_FILE, load_events, new_call_dir, report
 from ..errors import VoicebotError
 from ..store import CallRow, Store, TraineeRow
+from .hub import FALLBACK_S, Bell, Hub
 from .live import LiveCall
 from .live_drill import DrillOptions, LiveDrill, known_categories
 
@@ -77,6 +78,7 @@ class Classroom:
         self.engines = engines
         self.calls_dir = Path(calls_dir)
         self.running: dict[int, LiveCall] = {}
+        self.hub = Hub()
         self._lock = threading.Lock()
 
     # -- who is asking
@@ -330,8 +332,11 @@ class Classroom:
                 with self._lock:
                     self.running.pop(call_id, None)
                 send(None)
+                self.ring(Bell("calls", class_id) if class_id is not None else None)
 
-        live = LiveCall(self.engines, folder, send, on_end=ended)
+        live = LiveCall(self.engines, folder, send, on_end=ended,
+                        on_event=lambda _: self.ring(Bell("event", class_id, call_id) if class_id is not None else None))
+        self.ring(Bell("calls", class_id) if class_id is not None else None)
         with self._lock:
             self.running[call_id] = live
         send(f'{{"type": "call", "id": {call_id}}}')
@@ -364,8 +369,66 @@ class Classroom:
             finally:
                 send(None)
 
-        drill = LiveDrill(self.engines, progress, trainee.key, trainee.id, options, send)
+        def scored(result: dict[str, Any]) -> None:
+            self.ring(Bell("drill", trainee.class_id, data={"trainee_id": trainee.id, "trainee": trainee.name}
+                           | result))
+
+        drill = LiveDrill(self.engines, progress, trainee.key, trainee.id, options, send, on_result=scored)
         await self._pump(ws, drill, outbox, threading.Thread(target=run, name=f"drill-{trainee.id}", daemon=True))
+
+    def ring(self, bell: Bell | None) -> None:
+        if bell is not None:
+            self.hub.ring(bell)
+
+    async def ws_trainer(self, ws: WebSocket) -> None:
+        """The trainer's live view, pushed: the class's calls, the selected call's events as they
+        happen (with the book's notes for its entries), drill results as they are scored.
+
+        In: `{"type": "watch", "class_id": N}`, `{"type": "select", "call_id": N}`. Out: `calls`
+        (the class's calls, newest first), `events` (new events of the selected call; `reset` when
+        it was just selected), `drill` (a scored answer with the trainee). Each pushed message has
+        `at`, when the change happened (ms since the epoch), so the page can tell how late it is."""
+        user = await self._socket_user(ws)
+        if user is None:
+            return
+        trainer, _ = user
+        if trainer is None:
+            await ws.close(code=1008, reason="trainers only: sign in on /trainer")
+            return
+        await ws.accept()
+        sub = self.hub.subscribe(set(self.trainer_classes(trainer)))
+        view = _TrainerView(self, ws, trainer)
+
+        async def listen() -> None:
+            try:
+                while True:
+                    try:
+                        msg = json.loads(await ws.receive_text())
+                    except ValueError:
+                        msg = None
+                    view.requests.append(msg if isinstance(msg, dict) else {"type": None})
+                    sub.queue.put_nowait(None)          # wake the pusher with the request
+            except (WebSocketDisconnect, RuntimeError, KeyError):
+                view.closed = True
+                sub.queue.put_nowait(None)
+
+        listener = asyncio.create_task(listen())
+        try:
+            while not view.closed:
+                try:
+                    bell = await asyncio.wait_for(sub.queue.get(), FALLBACK_S)
+                except asyncio.TimeoutError:
+                    bell = None
+                    await view.look_again()            # calls held by another process
+                while view.requests:
+                    await view.handle(view.requests.pop(0), sub)
+                if bell is not None:
+                    await view.on_bell(bell)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass
+        finally:
+            self.hub.unsubscribe(sub)
+            listener.cancel()
 
     async def _send_all(self, ws: WebSocket, outbox: asyncio.Queue[str | bytes | None]) -> None:
         """Send what the call produces, in order; after the call's end (None) close the socket."""
@@ -387,6 +450,87 @@ class Classroom:
                 broken = True
                 if item is None:
                     return
+
+
+class _TrainerView:
+    """What one trainer's page shows and has been sent: the class watched, the call selected and
+    how many of its events went out; sends only what is new."""
+
+    def __init__(self, room: Classroom, ws: WebSocket, trainer: int) -> None:
+        self.room, self.ws, self.trainer = room, ws, trainer
+        self.class_id: int | None = None
+        self.call: CallRow | None = None
+        self.sent = 0
+        self.calls_sent: Any = None
+        self.requests: list[dict[str, Any]] = []
+        self.closed = False
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send_text(json.dumps(message, ensure_ascii=False))
+
+    async def handle(self, msg: dict[str, Any], sub: Any) -> None:
+        room = self.room
+        mine = room.trainer_classes(self.trainer)
+        room.hub.update(sub, set(mine))
+        if msg.get("type") == "watch":
+            wanted = msg.get("class_id")
+            self.class_id = int(wanted) if isinstance(wanted, int) and wanted in mine else None
+            if self.class_id is None:
+                await self.send({"type": "error", "message": "not a class of yours: pick one from the list"})
+                return
+            self.calls_sent = None
+            await self.push_calls(time.time())
+        elif msg.get("type") == "select":
+            call = room.store.call(int(msg.get("call_id") or 0)) if isinstance(msg.get("call_id"), int) else None
+            if call is None or call.class_id not in mine:
+                await self.send({"type": "error", "message": "no such call in your classes"})
+                return
+            self.call, self.sent = call, 0
+            await self.push_events(time.time(), reset=True)
+        else:
+            await self.send({"type": "error", "message": 'send {"type": "watch", "class_id": N} or '
+                             '{"type": "select", "call_id": N}'})
+
+    async def on_bell(self, bell: Bell) -> None:
+        if bell.kind == "calls" and bell.class_id == self.class_id:
+            await self.push_calls(bell.at)
+        elif bell.kind == "event" and self.call is not None and bell.call_id == self.call.id:
+            await self.push_events(bell.at)
+        elif bell.kind == "drill" and bell.class_id == self.class_id:
+            await self.send((bell.data or {}) | {"type": "drill", "at": round(bell.at * 1000)})
+
+    async def look_again(self) -> None:
+        if self.class_id is not None:
+            await self.push_calls(time.time())
+        if self.call is not None:
+            await self.push_events(time.time())
+
+    async def push_calls(self, at: float) -> None:
+        room = self.room
+        rows = room.store.calls(class_ids=[self.class_id]) if self.class_id is not None else []
+        names = {t.id: t.name for t in room.store.trainees_of([self.class_id])} if self.class_id is not None else {}
+        calls = [room._call_dict(c, names) for c in rows]
+        if calls != self.calls_sent:
+            self.calls_sent = calls
+            await self.send({"type": "calls", "class_id": self.class_id, "calls": calls, "at": round(at * 1000)})
+
+    async def push_events(self, at: float, reset: bool = False) -> None:
+        assert self.call is not None
+        call = self.call
+        try:
+            events = load_events(call.folder).events
+        except Exception:  # noqa: BLE001 - a call whose record is gone (or not begun) shows nothing yet
+            events = []
+        new = events[self.sent:]
+        if not new and not reset:
+            return
+        if reset or any(ev.get("type") == "hangup" for ev in new):
+            call = self.room.store.call(call.id) or call      # (the store is read once a call, not per event)
+        self.sent, self.call = len(events), call
+        entries = {ev["entry"] for ev in new if ev.get("type") == "heard" and ev.get("entry")}
+        notes = {e: n for e in sorted(entries) if (n := self.room.engines.notes(e))}
+        await self.send({"type": "events", "call": call.to_dict(), "events": new, "reset": reset,
+                         "notes": notes, "at": round(at * 1000)})
 
 
 def _json_list(value: str | None) -> list[str] | None:
@@ -422,6 +566,7 @@ def create_app(store: Store, engines: Any, calls_dir: str | Path = "calls", http
         route("/api/progress/{trainee_id:int}", room.progress),
         WebSocketRoute("/ws/call", room.ws_call),
         WebSocketRoute("/ws/drill", room.ws_drill),
+        WebSocketRoute("/ws/trainer", room.ws_trainer),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [

@@ -66,6 +66,10 @@ class Browser:
     def call(self) -> CallSocket:
         return CallSocket(self)
 
+    def live_view(self) -> CallSocket:
+        """The trainer's pushed view over /ws/trainer (send `watch` and `select` with `send_json`)."""
+        return CallSocket(self, "/ws/trainer")
+
     def drill(self, **query: str | int) -> CallSocket:
         """A drill over /ws/drill (query: protocols=1, exchanges=1, count, category, seed)."""
         return CallSocket(self, "/ws/drill", query)
@@ -135,6 +139,9 @@ class CallSocket:
 
     def send_text(self, text: str) -> None:
         self.ws.send(json.dumps({"type": "text", "text": text}, ensure_ascii=False))
+
+    def send_json(self, message: dict[str, Any]) -> None:
+        self.ws.send(json.dumps(message, ensure_ascii=False))
 
     def send_done(self) -> None:
         """A drill: the spoken answer is over (without waiting for its trailing silence)."""
