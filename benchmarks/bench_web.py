@@ -11,7 +11,7 @@ where the end of speech is the stream's start plus the offset of the file's last
 louder than -40 dBFS. All N customers stop speaking within a few ms of each other: the worst case
 for a shared recogniser. Prints median and max per level, and the server's peak memory.
 
-    python3 benchmarks/bench_web.py [--levels 1 2 4 8] [--asr whisper] [--wav q01_who_allowed.wav]
+    python3 benchmarks/bench_web.py [--levels 1 2 4 8 | --calls 1,2] [--asr whisper] [--wav q01_who_allowed.wav]
 """
 from __future__ import annotations
 
@@ -77,9 +77,15 @@ def peak_rss_mb(pid: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--levels", type=int, nargs="+", default=[1, 2, 4, 8])
+    ap.add_argument("--calls", metavar="N,N,…", help="the levels as one comma list (--calls 1,2), instead of --levels")
     ap.add_argument("--asr", default="whisper")
     ap.add_argument("--wav", default="q01_who_allowed.wav", help="a file in tests/data/customer/")
     args = ap.parse_args()
+    if args.calls:
+        try:
+            args.levels = [int(n) for n in args.calls.split(",") if n.strip()]
+        except ValueError:
+            ap.error(f"--calls {args.calls}: give whole numbers separated by commas, e.g. --calls 1,2,4")
     wav = read_audio(ROOT / "tests" / "data" / "customer" / args.wav)
     end_offset = speech_end_s(wav)
     with socket.socket() as s:

@@ -218,8 +218,9 @@ navigator.mediaDevices.getUserMedia = async () => {
 
 def test_trainee_page_calls_with_the_microphone(classroom, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """The trainee's page: join with the code, call with the microphone (a customer WAV played into
-    it after the bot's opening), the AudioWorklet streams 16 kHz PCM, the server hears the question,
-    and the bot's answer comes back and plays."""
+    it while the bot's opening plays), the AudioWorklet streams 16 kHz PCM, the server cuts the bot
+    short and the page stops its voice at once, the server hears the question, and the bot's answer
+    comes back and plays."""
     from playwright.sync_api import expect, sync_playwright
     url, store, cls = classroom
     wav = customer_wav(CUSTOMER).read_bytes()
@@ -238,9 +239,13 @@ def test_trainee_page_calls_with_the_microphone(classroom, tmp_path: Path, reque
         expect(page.locator("#who")).to_contain_text("小张", timeout=30_000)
         page.click("#start-mic")
         expect(page.locator("#transcript .ev.bot")).to_contain_text("10086", timeout=60_000)   # the opening
-        # the opening's audio has come (the event comes first) and played to its end
-        page.wait_for_function("window.botLines >= 1 && window.botSpeaking() === 0", timeout=120_000, polling=100)
+        # the opening's audio has come (the event comes first) and plays: the trainee talks over it
+        page.wait_for_function("window.botLines >= 1 && window.botSpeaking() > 4", timeout=120_000, polling=100)
+        page.wait_for_timeout(1000)
         page.evaluate("window.speakFile('/test-customer.wav')")
+        page.wait_for_function("window.cuts >= 1", timeout=60_000, polling=50)    # barge-in: the server cut it
+        assert page.evaluate("window.botSpeaking()") == 0                       # and the page stopped at once
+        expect(page.locator("#transcript .ev.cut")).to_contain_text("cut the bot short")
         expect(page.locator("#transcript .ev.customer .tag.match")).to_contain_text(ENTRY, timeout=120_000)
         expect(page.locator("#transcript .ev.bot .tag").last).to_contain_text(ENTRY, timeout=60_000)
         _keep(page, f"trainee-mic-{request.node.callspec.id}.png", tmp_path)

@@ -31,11 +31,12 @@ from starlette_csrf import CSRFMiddleware
 
 from ..progress import ProgressDB
 from ..record import RECORDING_FILE, load_events, new_call_dir, report
+from ..drill import categories
 from ..errors import VoicebotError
 from ..store import CallRow, Store, TraineeRow
 from .hub import FALLBACK_S, Bell, Hub
 from .live import LiveCall
-from .live_drill import DrillOptions, LiveDrill, known_categories
+from .live_drill import DrillOptions, LiveDrill
 
 STATIC: Final = Path(__file__).resolve().parent / "static"
 SESSION_HOURS: Final = 12
@@ -355,7 +356,7 @@ class Classroom:
             await ws.close()
             return
         try:
-            options = DrillOptions.parse(dict(ws.query_params), known_categories(self.engines.book))
+            options = DrillOptions.parse(dict(ws.query_params), categories(self.engines.book))
         except VoicebotError as err:
             await ws.send_text(json.dumps({"type": "error", "message": str(err)}, ensure_ascii=False))
             await ws.close()

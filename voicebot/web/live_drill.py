@@ -29,8 +29,8 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE
 from ..call import FRAME
-from ..drill import (KINDS, DrillSession, Question, Score, categories, feedback_lines, pick_entries,
-                     record_answer, situation_audio, standard_lines, tier_of)
+from ..drill import (DrillSession, Question, Score, feedback_lines, pick_entries, record_answer, situation_audio,
+                     standard_lines, tier_of)
 from ..errors import VoicebotError
 from ..progress import ProgressDB
 from .live import MAX_TEXT_CHARS, CustomerHangup, float_to_pcm16, pcm16_to_float
@@ -54,7 +54,8 @@ class DrillOptions:
     """What to drill, from the socket's query string (`/ws/drill?protocols=1&count=3`)."""
 
     kinds: tuple[str, ...] = ("entry",)
-    """entry (the book's questions), protocol (`protocols=1`), exchange (`exchanges=1`), as the CLI's flags."""
+    """entry (the book's questions), protocol (`protocols=1`), exchange (`exchanges=1`), as the CLI's
+    flags (drill.KINDS)."""
     count: int = DEFAULT_COUNT
     """Items to drill."""
     category: str | None = None
@@ -85,7 +86,6 @@ class DrillOptions:
                 seed = int(query["seed"])
             except ValueError:
                 raise VoicebotError(f"seed={query['seed']}: the seed is a whole number") from None
-        assert all(k in KINDS for k in kinds)
         return cls(kinds, count, category, seed)
 
 
@@ -201,6 +201,7 @@ class LiveDrill:
         book = self.engines.book
         opts = self.options
         rng = random.Random(opts.seed)
+        session: DrillSession | None = None
         try:
             items = pick_entries(book, self.progress, self.trainee_key, opts.category, opts.count, rng,
                                  kinds=opts.kinds)
@@ -235,7 +236,7 @@ class LiveDrill:
                                  "steps": question.steps, "mean": round(mean, 1), "tier": tier_of(mean)})
             self._summary(session, "finished")
         except CustomerHangup as hangup:
-            self._summary(session if "session" in locals() else None, hangup.hangup_reason)
+            self._summary(session, hangup.hangup_reason)
         except VoicebotError as err:
             self._event({"type": "error", "message": str(err)})
 
@@ -245,7 +246,3 @@ class LiveDrill:
         self._event({"type": "summary", "answers": len(scores), "mean": round(mean, 1),
                      "tier": tier_of(mean) if scores else None, "ended": reason})
 
-
-def known_categories(book: Any) -> list[str]:
-    """Every category a browser drill may ask for."""
-    return categories(book)

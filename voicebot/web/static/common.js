@@ -42,6 +42,8 @@ function eventLine(ev) {
     return el("div", {class: "ev record"}, el("span", {class: "t"}, t), " ", ev.type === "record" ? "记录 " : "升级 ",
       ev.kind || ev.reason || "", ev.fields ? " " + JSON.stringify(ev.fields) : "");
   if (ev.type === "hangup") return el("div", {class: "ev end"}, el("span", {class: "t"}, t), " 挂机 ", ev.reason || "");
+  if (ev.type === "cut") return el("div", {class: "ev dim cut"}, el("span", {class: "t"}, t),
+    ` ✂ 客户打断 (the customer cut the bot short after ${ev.played_s} s)`);
   if (ev.type === "silence") return el("div", {class: "ev dim"}, el("span", {class: "t"}, t), " (silence " + ev.seconds + " s)");
   return null;
 }
