@@ -129,20 +129,32 @@ class LiveCall:
         microphone sent meanwhile, as `voicebot call --no-barge-in`."""
         self.send(float_to_pcm16(audio))
         if self.full_duplex:
-            # The line starts playing now: the time the bot spent on its answer is not counted as
-            # line silence heard over its voice (the cut's played_s is measured from here).
-            self._line_t = max(self._line_t, time.monotonic())
+            # The line starts playing now, and the runner hears the microphone from here on, in step
+            # with the browser's playback. What the microphone sent while the bot was working on its
+            # answer (recognising, matching, rendering: seconds under load) is dropped, as the half
+            # duplex line dropped it: heard now, that backlog would run the bot's line ahead of the
+            # browser by its length (a wrong played_s, an echo gate out of step, a no-input timer
+            # started while the trainee still hears the bot). Typed lines and a hangup are kept.
+            started = time.monotonic()
+            self._drop_audio(before=started)
+            self._line_t = max(self._line_t, started)
             return
         deaf_until = time.monotonic() + len(audio) / SAMPLE_RATE
         time.sleep(max(0.0, deaf_until - time.monotonic()))
         # Drop the audio that arrived while the line played, by its arrival time: a thread that
         # wakes late (a busy machine) must not drop what the trainee said after the bot stopped.
+        self._drop_audio(before=deaf_until)
+
+    def _drop_audio(self, before: float) -> None:
+        """Take the microphone's audio that arrived before `before` out of the line (and any part
+        frame left of it); everything else stays, in order."""
+        self._buffer = np.zeros(0, dtype=np.float32)
         while True:
             try:
                 item = self.inbox.get_nowait()
             except queue.Empty:
                 break
-            if item[0] != "audio" or item[2] >= deaf_until:
+            if item[0] != "audio" or item[2] >= before:
                 self._kept.append(item)
 
     def _frames(self) -> Iterator[np.ndarray | str]:
