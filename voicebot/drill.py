@@ -299,6 +299,29 @@ def _credit(value: float, floor: float, full: float) -> float:
 
 # ---------------------------------------------------------------- rules
 
+_GENERAL_CACHE: dict[tuple[int, str], tuple[rules.Rule, ...]] = {}
+
+
+def rules_of(entry: Entry, book: KnowledgeBase) -> list[rules.Rule]:
+    """The rules an answer to `entry` is held to: the book's (its must_not and scope `all`), then every
+    rule of scope `general`, less the examples and patterns its own book answer says (问题23's 我们现在为您
+    开通 keeps 我帮您插个队 wrong there); cached per book and entry."""
+    own = book.rules_for(entry)
+    key = (id(book), entry.id + "|" + "|".join(entry.answer))
+    general = _GENERAL_CACHE.get(key)
+    if general is None:
+        text = "。".join(standard_lines(entry, book))
+        kept = []
+        for rule in book.rules.values():
+            if rule.scope == "general" and rule not in own and entry.language == "zh":
+                narrowed = rules.without_book(rule, text, book.settings)
+                if narrowed is not None:
+                    kept.append(narrowed)
+        general = tuple(kept)
+        _GENERAL_CACHE[key] = general
+    return own + list(general)
+
+
 def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[Violation, ...], int, int]:
     """The book's rules on one answer: (violations, 先生/女士 count, 咱/咱们 count).
 
@@ -307,9 +330,10 @@ def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[V
     the opposite polarity (`rules.contradiction`: 没有录音 against 是有录音的), which needs no rule
     written; then the per-call caps of 特殊问题3 applied to this answer alone (a whole call's lines go to
     `rules.overused` in one call)."""
-    found = list(rules.check(book.rules_for(entry), answer, book.settings))
+    book_text = "。".join(standard_lines(entry, book))
+    found = list(rules.check(rules_of(entry, book), answer, book.settings))
     if entry.language == "zh" and not any(v.severity == "contradicts" for v in found):
-        opposite = rules.contradiction("。".join(standard_lines(entry, book)), answer)
+        opposite = rules.contradiction(book_text, answer)
         if opposite is not None:
             found.append(opposite)
     words = book.protocols.words_to_avoid

@@ -22,6 +22,7 @@ This module sits below `kb` (which builds the rules when it loads the book) and 
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -35,8 +36,10 @@ from .text import normalize, numerals_to_digits, pinyin_syllables, to_simplified
 
 KINDS: Final = ("claim", "missing", "first")
 SEVERITIES: Final = ("contradicts", "style")
-SCOPES: Final = ("entry", "all")
-"""`all`: the rule holds for every entry (a general rule of the book), not only those that list it."""
+SCOPES: Final = ("entry", "all", "general")
+"""`all`: the rule holds for every entry (a general rule of the book), not only those that list it;
+`general`: it holds for every entry whose own book answer does not break it (the book promises a
+reply in 问题28 and 特殊问题1: there the rule is the book's exception, not a violation)."""
 
 NEGATION_REACH: Final = 8
 """Characters before a claim searched for a negation cue, within its clause (不会给您回复, 并不是免费的,
@@ -57,7 +60,7 @@ _CANON: Final = (("对不起", "抱歉"), ("不好意思", "抱歉"), ("道歉",
                  ("咱们", "我们"), ("咱", "我们"), ("你", "您"), ("记下来", "记录"), ("记下", "记录"),
                  ("理解", "谅解"), ("不用谢", "不客气"), ("别客气", "不客气"), ("改进", "改正"))
 _ADDRESS: Final = ("先生", "女士")
-_MORE_NEGATION: Final = re.compile(r"无|未|禁止|严禁|切忌|并非")
+_MORE_NEGATION: Final = re.compile(r"无|未|禁止|严禁|切忌|并非|避免")
 """Cues the reply classifier does not need but the book's own answers use (无权私自记录, 无法直接找到我)."""
 _WORK_ID_WORD: Final = "工号"
 FILLER_WORDS: Final = ("对",)
@@ -205,27 +208,85 @@ class Hit:
     """A negation cue stands before it in its clause."""
 
 
+_WINDOW_RESET: Final = re.compile(r"的话|不过|但是|可是")
+"""A condition (没开的话) or a but (不过) ends the reach of a negation before it."""
+
+
 def _negated_before(text: str, start: int) -> bool:
     window = text[max(0, start - NEGATION_REACH):start]
+    resets = list(_WINDOW_RESET.finditer(window))
+    if resets:
+        window = window[resets[-1].end():]
     return bool(window) and (negates(window) or bool(_MORE_NEGATION.search(window)))
 
 
+POTENTIAL_NEGATION: Final = re.compile(r"^(?:得?[过回去来出进上下]?)?(?:不了|不到|不出|不上|不成|不起|不进|不过去|不过来|不动)")
+"""A verb's potential complement negates it from behind (发不了短信, 找不到我, 开不了): a claim whose
+match is followed by one is not made."""
+QUESTION: Final = re.compile(r"(?:吗|么|呢|嘛)$|是否|要不要|需不需要|用不用|可不可以|能不能|是不是|好不好|行不行|对不对|"
+                             r"有没有|在哪|哪里|哪儿|为什么")
+"""A clause that asks (a question back: 要不要给您回个电话呢, 营业网点在哪儿) asserts nothing."""
+CONSENT: Final = re.compile(r"(?:如果|要是|假如|只要|等|若)[^，。]{0,4}(?<![不没当算])(?:同意|愿意|需要|考虑好|想好|决定|点头|接受)|"
+                            r"(?<![不没当算])(?<!当您)(?<!算您)(?:同意|愿意|需要|点头|考虑好|想好)[^，。]{0,3}(?:的话|以后|之后|后|了)|(?<![不没])经过您的?同意")
+"""A move made on the customer's consent (您愿意的话可以直接帮您办, 您点头了我们才能在线帮您办) is the
+book's offer (问题3 您同意我们可以在线为您办理), not a move made on the spot."""
+def _negated_after(text: str, end: int) -> bool:
+    """A negation cue after a negative claim in its clause: a double negation (不经过您同意就不会开) affirms the book."""
+    rest = text[end:]
+    return bool(rest) and (negates(rest) or bool(_MORE_NEGATION.search(rest)))
+
+
+def _tail_negated(text: str, end: int) -> bool:
+    return bool(POTENTIAL_NEGATION.search(text[end:end + 6]))
+
+
+def clause_spans(text: str) -> list[tuple[str, bool]]:
+    """The text's clauses, each with whether it is a question (ends with ？ or asks by its words)."""
+    out: list[tuple[str, bool]] = []
+    for m in re.finditer(r"[^。！？!?；;，,]+([。！？!?；;，,]*)", text):
+        asked = "?" in m.group(1) or "？" in m.group(1)
+        for part in clauses(m.group(0)):
+            out.append((part, asked))
+    return out or [(text, False)]
+
+
+TAG_QUESTION: Final = re.compile(r"(?:好吗|好吧|行吗|行不行|好不好|可以吗|是吧|对吧|成吗)$")
+"""A tag after a statement (您先挂机核实一下好吗) leaves it a statement."""
+
+
+def asks(clause: str, asked: bool = False) -> bool:
+    """The clause is a question back, not a statement (a tag such as 好吗 at its end does not count)."""
+    can = canon(clause)
+    if TAG_QUESTION.search(can):
+        return False
+    return asked or bool(QUESTION.search(can))
+
+
 def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
-    """Every place in `text`, clause by clause, where one of the rule's examples or patterns is said."""
+    """Every place in `text`, clause by clause, where one of the rule's examples or patterns is said.
+
+    A hit is negated (so not a claim) when a negation cue stands before it in its clause (不会给您回复),
+    a potential complement after it (发不了), when its clause is a question back (要不要给您回个电话),
+    or when the move is made on the customer's consent (您愿意的话可以直接帮您办)."""
     out: list[Hit] = []
     examples = [fill_values(e, values) for e in rule.examples]
     compiled = [re.compile(p) for p in rule.patterns]
-    for clause in clauses(text) or [text]:
+    spans = clause_spans(text)
+    for n, (clause, asked) in enumerate(spans):
         can = canon(clause)
+        flat = plain(clause)
+        void = (rule.kind == "claim" and asks(clause, asked)) or (
+            rule.kind == "claim" and (bool(CONSENT.search(can)) or (n > 0 and bool(CONSENT.search(canon(spans[n - 1][0]))))))
         syl = [_char_syllable(c) for c in can]
         for example in examples:
             for i in _find_fuzzy(syl, example):
-                out.append(Hit(clause, i, _negated_before(can, i)))
-        flat = plain(clause)
+                end = i + len(_pattern(example))
+                double = _negative(example) and _negated_after(can, end)   # 不经过您同意不会给您开
+                out.append(Hit(clause, i, void or double or _negated_before(can, i) or _tail_negated(can, end)))
         for pattern in compiled:
             for m in pattern.finditer(flat):
                 start = m.start("claim") if "claim" in pattern.groupindex and m.group("claim") else m.start()
-                out.append(Hit(clause, start, _negated_before(flat, start)))
+                out.append(Hit(clause, start, void or _negated_before(flat, start) or _tail_negated(flat, m.end())))
     return out
 
 
@@ -284,6 +345,20 @@ def check(rules: Iterable[Rule], text: str, values: Mapping[str, str]) -> tuple[
     return tuple(out)
 
 
+def without_book(rule: Rule, book_text: str, values: Mapping[str, str]) -> Rule | None:
+    """The rule less the examples and patterns the book's own answer says (for a `general` rule: the
+    book's wording is never a violation of its own entry); None when nothing is left."""
+    def said(**kw: Any) -> bool:
+        return bool(check([dataclasses.replace(rule, **kw)], book_text, values))
+    examples = tuple(e for e in rule.examples if not said(examples=(e,), patterns=()))
+    patterns = tuple(p for p in rule.patterns if not said(examples=(), patterns=(p,)))
+    if not examples and not patterns:
+        return None
+    if examples == rule.examples and patterns == rule.patterns:
+        return rule
+    return dataclasses.replace(rule, examples=examples, patterns=patterns)
+
+
 # ---------------------------------------------------------------- contradicting the book's own facts
 
 CONTRADICTION_RULE: Final = "contradicts_book"
@@ -294,7 +369,7 @@ FACT_NEGATION: Final = re.compile(r"不用|不需要|不必|不会|不要|不能
 (不用|拨打10086, 没有|录音, 不会有|短信通知). 避免 negates too (以后避免用电话联系您)."""
 FACT_NOT_NEGATION: Final = re.compile(
     r"不过(?!多)|不断|不便|不少|不错|不仅|不管|不论|无论|没关系|没问题|没事|不客气|不好意思|不但|不然|别的|别人|别处|"
-    r"识别|区别|特别|分别|告别|类别|级别|个别|非常|不久|未来|无线|无限|^没有关系$")
+    r"识别|区别|特别|分别|告别|类别|级别|个别|非常|不久|未来|无线|无限|^没有关系$|要不(?!要)|不如")
 """Words holding a negation character that negate nothing (给您带来的不便, 系统识别, 非常抱歉)."""
 FACT_SKIP: Final = re.compile(r"如果|要是|假如|万一|的话|是否|吗|什么|怎么|哪|谁|多少|(.)不\1|(.)没\2")
 """Clauses that assert nothing: conditions (如果您不接受这种方式) and questions (开不开通)."""
