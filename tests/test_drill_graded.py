@@ -14,6 +14,13 @@ Two figures for each part, printed; misordered pairs are named by entry and grad
 - order: share of (better, worse) pairs among good, partial and wrong that score in that order;
 - fluent: share of (fluent wrong, partial) pairs of the same entry where the fluent wrong answer
   scores below the partial one (the target is all of them).
+
+A row is `entry: <id>` (a book entry) or `drill: <id>` (a protocol drill or exchange of
+scripts_kb/drills.yaml: the trainee's line at its first step, scored by the drill's step scorer).
+
+Since the fresh v2 run, v2 is development data too (its misses were read, by class, for the general
+mechanisms of the scorer3 session). The fresh part now is FRESH3, written by a session that never saw
+the scorer; the lead adds the file on main and scores it once.
 """
 from __future__ import annotations
 
@@ -25,34 +32,37 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from voicebot.drill import score_answer
+from voicebot.drill import score_answer, step_entry
 
 from helpers import DATA
 
 TUNE = (DATA / "drill_graded_tune.yaml", DATA / "drill_graded.yaml")
 DEV = DATA / "drill_graded_heldout.yaml"
-FRESH = DATA / "drill_graded_heldout2.yaml"
+DEV2 = DATA / "drill_graded_heldout2.yaml"
+FRESH3 = DATA / "drill_graded_heldout3.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
 """Issue 14: good > partial > wrong for at least 95 % of the held-out pairs."""
-TUNE_ORDER_FLOOR = 0.97
-"""Measured on the tune part: 0.984 (309/314)."""
 FLUENT_TARGET = 1.0
-"""Every fluent wrong answer below every partial answer of the same entry (met on the tune part: 92/92)."""
+"""Every fluent wrong answer below every partial answer of the same entry."""
+TUNE_ORDER_FLOOR = 0.97
+"""Measured on the tune part: 0.984 (309/314) before the drill items; see the test's print."""
+TUNE_FLUENT_FLOOR = 1.0
+"""Met on the tune part: every pair."""
 DEV_ORDER_FLOOR = 0.97
-"""Measured on the dev part: 0.967 (232/240) in its one held-out run; 0.983 (236/240) since."""
+"""Held-out v1, measured once: 0.967 (232/240); 0.983 (236/240) since (tuned on)."""
 DEV_FLUENT_FLOOR = 1.0
-"""Measured on the dev part: 0.477 (41/86) in its one held-out run, before its misses were read;
-1.0 (86/86) with the general detectors learnt from them (tuned on: not a measure of generalising)."""
-FRESH_ORDER_FLOOR = 0.90
-"""Measured on the fresh part in its one run: 0.906 (281/310), short of the 95 % target; main's
-scorer before the general detectors: 0.932 (289/310). The drop is good answers put in the
-contradicting band (q01_who_allowed, q07_send_sms, q20_reach_you, q23_why_not_now score 2-3):
-false positives of the new detectors. Not tuned on: the floor sits just under the real figure."""
-FRESH_FLUENT_FLOOR = 0.73
-"""Measured on the fresh part in the same run: 0.735 (222/302), short of the 100 % target; main's
-scorer before the general detectors: 0.593 (179/302)."""
+"""Held-out v1, measured once: 0.477 (41/86); 1.0 (86/86) since (tuned on)."""
+DEV2_ORDER_FLOOR = 0.96
+"""Held-out v2, measured once: 0.906 (281/310); with the scorer3 mechanisms 0.968 (300/310). Its misses
+were read by class (development data now): not a measure of generalising."""
+DEV2_FLUENT_FLOOR = 0.95
+"""Held-out v2, measured once: 0.735 (222/302); with the scorer3 mechanisms 0.960 (290/302)."""
+FRESH3_ORDER_FLOOR = ORDER_TARGET
+"""v1 and v2 both reach the 95 % order target with the final scorer: the fresh part must too."""
+FRESH3_FLUENT_FLOOR = 0.95
+"""The fluent target (100 %) is not reached on v2 (0.960): the floor sits just under that figure."""
 
 
 @dataclass(frozen=True)
@@ -91,11 +101,31 @@ def _load(paths: tuple[Path, ...]) -> list[dict[str, Any]]:
     return rows
 
 
+def item_id(row: dict[str, Any]) -> str:
+    """The row's book entry id, or its drill id (`drill: d_thanks`)."""
+    return str(row.get("entry") or row.get("drill"))
+
+
+def item_entry(book: Any, row: dict[str, Any]) -> Any:
+    """What the row's answers are scored against: the entry, or the drill's first step as the drill
+    scores it (its line, key points and rules)."""
+    if "drill" in row:
+        exercise = next((x for x in book.exercises if x.id == row["drill"]), None)
+        assert exercise is not None, f"no drill {row['drill']} in scripts_kb/drills.yaml"
+        return step_entry(book, exercise, 1)
+    return book.get(row["entry"])
+
+
+def known_ids(book: Any) -> set[str]:
+    return set(book.ids()) | {x.id for x in book.exercises}
+
+
 def measure(book: Any, matcher: Any, rows: list[dict[str, Any]]) -> Figures:
     ordered = pairs = below = fluent_pairs = 0
     misordered: list[str] = []
     for row in rows:
-        entry = book.get(row["entry"])
+        entry = item_entry(book, row)
+        name = item_id(row)
         scores = {g: [score_answer(entry, t, book, matcher).total for t in _texts(row.get(g))]
                   for g in GRADES + ("fluent_wrong",)}
         for better, worse in combinations(GRADES, 2):
@@ -104,46 +134,69 @@ def measure(book: Any, matcher: Any, rows: list[dict[str, Any]]) -> Figures:
                     pairs += 1
                     ordered += a > b
                     if a <= b:
-                        misordered.append(f"{entry.id}: {better} {a:.0f} ≤ {worse} {b:.0f}")
+                        misordered.append(f"{name}: {better} {a:.0f} ≤ {worse} {b:.0f}")
         for f in scores["fluent_wrong"]:
             for p in scores["partial"]:
                 fluent_pairs += 1
                 below += f < p
                 if f >= p:
-                    misordered.append(f"{entry.id}: fluent_wrong {f:.0f} ≥ partial {p:.0f}")
+                    misordered.append(f"{name}: fluent_wrong {f:.0f} ≥ partial {p:.0f}")
     return Figures(ordered, pairs, below, fluent_pairs, tuple(misordered))
 
 
 def test_graded_files_cover_the_book_and_do_not_overlap(book) -> None:
-    tune = {r["entry"] for r in _load(TUNE[:1])}
-    dev = {r["entry"] for r in _load((DEV,))}
+    tune = {item_id(r) for r in _load(TUNE[:1])}
+    dev = {item_id(r) for r in _load((DEV,))}
     assert tune and dev and not tune & dev, "the tune and dev parts hold different entries"
-    assert tune | dev <= set(book.ids())
+    assert tune | dev <= known_ids(book)
+    assert any("drill" in r for r in _load(TUNE[:1])), "the tune part holds protocol drill items"
     for row in _load(TUNE[:1]) + _load((DEV,)):
-        assert set(GRADES) <= set(row) and _texts(row.get("fluent_wrong")), row["entry"]
+        assert set(GRADES) <= set(row) and _texts(row.get("fluent_wrong")), item_id(row)
+
+
+def test_drill_items_are_scored_by_the_drill_step(book, matcher) -> None:
+    """A `drill:` row is scored against the drill's step (its own line and rules), not an entry."""
+    row = {"drill": "d_noisy"}
+    entry = item_entry(book, row)
+    line = "对不起，听不清您讲话，请您换一个安静点的地方可以吗？"
+    assert entry.id == "d_noisy_1"
+    assert score_answer(entry, line, book, matcher).total >= 90
+    assert score_answer(book.get("s_thanks"), line, book, matcher).total < 50
 
 
 def test_tune_part(book, matcher) -> None:
     figures = measure(book, matcher, _load(TUNE))
     print("\n" + figures.line("tune") + "; misordered: " + "; ".join(figures.misordered))
     assert figures.order >= TUNE_ORDER_FLOOR, figures.misordered
-    assert figures.fluent >= FLUENT_TARGET, figures.misordered
+    assert figures.fluent >= TUNE_FLUENT_FLOOR, figures.misordered
 
 
-def test_dev_part(book, matcher) -> None:
-    figures = measure(book, matcher, _load((DEV,)))
-    print("\n" + figures.line("dev (held-out v1, now tuned on)") + "; misordered: " + "; ".join(figures.misordered))
-    assert figures.order >= DEV_ORDER_FLOOR, figures.line("dev")
-    assert figures.fluent >= DEV_FLUENT_FLOOR, figures.misordered
-
-
-def test_fresh_held_out_part(book, matcher) -> None:
-    """The fresh held-out answers (never read, never tuned on): the figures issue 14 asks for."""
-    assert FRESH.exists(), f"{FRESH} missing: git checkout graded2 -- tests/data/drill_graded_heldout2.yaml"
-    rows = _load((FRESH,))
-    assert rows and {r["entry"] for r in rows} <= set(book.ids())
-    figures = measure(book, matcher, rows)
-    print("\n" + figures.line("fresh held-out") + f" (targets {ORDER_TARGET:.0%} and {FLUENT_TARGET:.0%}); misordered: "
+@pytest.mark.parametrize("path, order_floor, fluent_floor", [
+    (DEV, DEV_ORDER_FLOOR, DEV_FLUENT_FLOOR),
+    (DEV2, DEV2_ORDER_FLOOR, DEV2_FLUENT_FLOOR),
+], ids=["dev_v1", "dev_v2"])
+def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
+    """The held-out sets already scored once and read since: development data, floors as measured."""
+    figures = measure(book, matcher, _load((path,)))
+    print("\n" + figures.line(f"dev {path.name} (held out once, now tuned on)") + "; misordered: "
           + "; ".join(figures.misordered))
-    assert figures.order >= FRESH_ORDER_FLOOR, figures.line("fresh held-out")
-    assert figures.fluent >= FRESH_FLUENT_FLOOR, figures.line("fresh held-out")
+    assert figures.order >= order_floor, figures.line(path.name)
+    assert figures.fluent >= fluent_floor, figures.misordered
+
+
+FRESH_PARTS = [(FRESH3, FRESH3_ORDER_FLOOR, FRESH3_FLUENT_FLOOR)]
+"""Held-out sets never read nor tuned on. FRESH3 is written by a session that never saw the scorer
+and added on main by the lead: until then this test errors (missing file), it is never skipped."""
+
+
+@pytest.mark.parametrize("path, order_floor, fluent_floor", FRESH_PARTS, ids=[p.stem for p, _, _ in FRESH_PARTS])
+def test_fresh_held_out_part(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
+    """The fresh held-out answers: the figures issue 14 asks for (targets 95 % and 100 %)."""
+    assert path.exists(), f"{path} missing: the lead adds the fresh held-out set on main (git checkout main -- {path.relative_to(DATA.parent.parent)})"
+    rows = _load((path,))
+    assert rows and {item_id(r) for r in rows} <= known_ids(book)
+    figures = measure(book, matcher, rows)
+    print("\n" + figures.line(f"fresh held-out {path.name}") + f" (targets {ORDER_TARGET:.0%} and {FLUENT_TARGET:.0%}); "
+          "misordered: " + "; ".join(figures.misordered))
+    assert figures.order >= order_floor, figures.line(path.name)
+    assert figures.fluent >= fluent_floor, figures.line(path.name)

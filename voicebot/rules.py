@@ -210,6 +210,10 @@ class Hit:
 
 _WINDOW_RESET: Final = re.compile(r"的话|不过|但是|可是")
 """A condition (没开的话) or a but (不过) ends the reach of a negation before it."""
+_CONDITION: Final = re.compile(r"要是|如果|假如|万一|只要|若是")
+"""A negation after one of these is the condition's (您要是不满意可以…): it does not negate what follows."""
+_STATE: Final = re.compile(r"不满意?|不放心|不相信|不信任?|不愿意|不高兴")
+"""Negated states of the customer (不满意, 不放心): they negate nothing after them."""
 
 
 def _negated_before(text: str, start: int) -> bool:
@@ -217,6 +221,10 @@ def _negated_before(text: str, start: int) -> bool:
     resets = list(_WINDOW_RESET.finditer(window))
     if resets:
         window = window[resets[-1].end():]
+    window = _STATE.sub(lambda m: "＃" * len(m.group()), window)
+    condition = _CONDITION.search(window)
+    if condition:
+        window = window[:condition.start()]
     return bool(window) and (negates(window) or bool(_MORE_NEGATION.search(window)))
 
 
@@ -230,6 +238,12 @@ CONSENT: Final = re.compile(r"(?:如果|要是|假如|只要|等|若)[^，。]{0
                             r"(?<![不没当算])(?<!当您)(?<!算您)(?:同意|愿意|需要|点头|考虑好|想好)[^，。]{0,3}(?:的话|以后|之后|后|了)|(?<![不没])经过您的?同意")
 """A move made on the customer's consent (您愿意的话可以直接帮您办, 您点头了我们才能在线帮您办) is the
 book's offer (问题3 您同意我们可以在线为您办理), not a move made on the spot."""
+def _consent_condition(clause: str) -> bool:
+    """A clause that only sets the customer's consent as a condition (如果您同意, 您愿意的话, 您同意了)."""
+    can = canon(clause)
+    return bool(CONSENT.search(can)) and (bool(re.search(r"如果|要是|假如|只要|的话", can)) or len(can) <= 6)
+
+
 def _negated_after(text: str, end: int) -> bool:
     """A negation cue after a negative claim in its clause: a double negation (不经过您同意就不会开) affirms the book."""
     rest = text[end:]
@@ -275,8 +289,8 @@ def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
     for n, (clause, asked) in enumerate(spans):
         can = canon(clause)
         flat = plain(clause)
-        void = (rule.kind == "claim" and asks(clause, asked)) or (
-            rule.kind == "claim" and (bool(CONSENT.search(can)) or (n > 0 and bool(CONSENT.search(canon(spans[n - 1][0]))))))
+        void = rule.kind == "claim" and (asks(clause, asked) or bool(CONSENT.search(can))
+                                         or (n > 0 and _consent_condition(spans[n - 1][0])))
         syl = [_char_syllable(c) for c in can]
         for example in examples:
             for i in _find_fuzzy(syl, example):
