@@ -6,6 +6,12 @@ good answers), which places KEY_POINT_MADE and KEY_POINT_FLOOR; the same for wor
 the thresholds; and the ordering with rapidfuzz partial_ratio as the coverage measure instead.
 
     python benchmarks/bench_drill.py
+    python benchmarks/bench_drill.py --rules   # the book's rules on every graded set and book line
+
+`--rules` prints, for the tune part and the held-out v1 and v2 (development data since read), how
+many good and partial answers a contradicting rule flags (false alarms, by rule) and how many fluent
+wrong answers it catches; then how often each `general` rule would fire on the book's own lines of
+the entries it is narrowed away from (the book's exceptions: 问题28 and 特殊问题1 promise a reply).
 """
 from __future__ import annotations
 
@@ -90,5 +96,54 @@ def main() -> None:
           f"{med['good']:.0f}/{med['partial']:.0f}/{med['wrong']:.0f}")
 
 
+GRADED = {"tune": ("drill_graded_tune.yaml", "drill_graded.yaml"), "v1": ("drill_graded_heldout.yaml",),
+          "v2": ("drill_graded_heldout2.yaml",)}
+
+
+def rules_report() -> None:
+    """False alarms and catches of the contradicting rules on every graded set, by rule."""
+    from collections import Counter
+    from voicebot import rules
+
+    book = kb.load(ROOT / "scripts_kb")
+    exercises = {x.id: x for x in book.exercises}
+    for name, files in GRADED.items():
+        rows = []
+        for f in files:
+            rows += YAML(typ="safe").load((ROOT / "tests" / "data" / f).read_text(encoding="utf-8"))
+        alarms: Counter[str] = Counter()
+        caught: Counter[str] = Counter()
+        honest = fluent = missed = 0
+        for row in rows:
+            entry = (drill.step_entry(book, exercises[row["drill"]], 1) if "drill" in row else book.get(row["entry"]))
+            for grade in ("good", "partial", "fluent_wrong"):
+                value = row.get(grade) or []
+                for item in value if isinstance(value, list) else [value]:
+                    text = item["text"] if isinstance(item, dict) else str(item)
+                    found = [v.rule for v in drill.check_rules(entry, text, book)[0] if v.severity == "contradicts"]
+                    if grade == "fluent_wrong":
+                        fluent += 1
+                        missed += not found
+                        caught.update(found[:1])
+                    else:
+                        honest += 1
+                        alarms.update(found[:1])
+        print(f"{name}: false alarms on good/partial {sum(alarms.values())}/{honest} {dict(alarms)}; "
+              f"fluent wrong caught {fluent - missed}/{fluent} (first rule: {dict(caught.most_common())})")
+    general = [r for r in book.rules.values() if r.scope == "general"]
+    fired: Counter[str] = Counter()
+    lines = 0
+    for entry in book:
+        if entry.language != "zh":
+            continue
+        for line in drill.standard_lines(entry, book):
+            lines += 1
+            fired.update(v.rule for v in rules.check(general, line, book.settings))
+    print(f"general rules on the book's own {lines} lines (narrowed away for those entries): {dict(fired)}")
+
+
 if __name__ == "__main__":
-    main()
+    if "--rules" in sys.argv[1:]:
+        rules_report()
+    else:
+        main()

@@ -280,3 +280,110 @@ def test_words_to_avoid_count_over_a_whole_call(book) -> None:
     broken = {v.rule: v for v in call_rules(call, book)[0]}
     assert {"complaint_sent_to_10086", "look_up_data", "overuse_先生", "overuse_对"} == set(broken)
     assert broken["look_up_data"].said == "我这边帮您查了一下" and broken["look_up_data"].severity == "contradicts"
+
+
+# ---------------------------------------------------------------- the general frames on new wordings
+
+# Wordings of the book's forbidden moves that no rule lists (written for this test, none of them in
+# any graded file): each must be caught by a frame (actor + act + object), whatever its words.
+NEW_WORDINGS = [
+ ("q09_using_it", "您先开着，等处理完了我让同事给您回个电话说一下情况。"),
+ ("q09_using_it", "这事我记下了，过两天我打给您。"),
+ ("q27_suggestion", "您的建议我们记下了，处理结果会短信通知您。"),
+ ("q27_suggestion", "我们领导会亲自给您回电话的。"),
+ ("q27_suggestion", "三个工作日内会有人跟您联系的。"),
+ ("q22_everyone", "您放心，从今天起我们这边不会再有任何人打扰您了。"),
+ ("q22_everyone", "我这就把您的号码拉进黑名单，以后绝不会再打给您。"),
+ ("q17_signal", "信号不好是因为您住的地方太偏了，跟我们没关系。"),
+ ("q17_signal", "估计是您手机设置有问题，您自己检查一下吧。"),
+ ("q13_no_rebate", "我这边给您把返还的话费补上，明天就能到账。"),
+ ("q13_no_rebate", "我马上帮您把钱退回来。"),
+ ("q14_other_business", "没问题，彩铃我这边直接给您取消了。"),
+ ("q14_other_business", "国际漫游我这就帮您开通好。"),
+ ("q13_my_account", "我这边看到您上个月用了三个G流量。"),
+ ("q13_my_account", "我刚查了，您的套餐是38元的。"),
+ ("c_check_data", "您的短信内容我们后台是能查到的。"),
+ ("c_check_data", "我们会把您的使用数据卖给合作的公司。"),
+ ("q15_how_number", "您的号码是从别的公司买来的名单。"),
+ ("q15_how_number", "号码是银行那边给我们的。"),
+ ("q10_office_name", "我们公司就在朝阳区建国路那边。"),
+ ("q10_office_name", "我姓刘，您叫我小刘就行。"),
+ ("q20_reach_you", "您加我微信吧，有事随时找我。"),
+ ("q20_reach_you", "我把我的手机号告诉您，您直接打给我。"),
+ ("s_work_id", "工号这个不方便告诉您。"),
+ ("q28_complain_agent", "您要投诉的话拨打10086就可以了。"),
+ ("q28_complain_agent", "投诉请您直接找10086客服。"),
+ ("q01_identity", "您要是不信，挂了电话自己打10086问问。"),
+ ("q01_identity", "您可以挂断后回拨10086确认一下我的身份。"),
+ ("q22_everyone", "这个优惠谁去营业厅都能办。"),
+ ("q22_everyone", "这个优惠以后随时都有，不着急。"),
+ ("q06_hk_macau_taiwan", "在香港接电话不收钱的。"),
+ ("q05_caller_id", "01010086跟10086不是一回事。"),
+ ("q03_monopoly", "您不拒绝的话系统就默认给您开通了。"),
+ ("q03_monopoly", "我先给您开上，不满意再取消。"),
+ ("q09_using_it", "这个业务具体怎么样我也说不好。"),
+ ("q09_using_it", "这个我真不知道，您问别人吧。"),
+ ("sp_complaint", "这都是您自己操作失误造成的。"),
+ ("sp_manager", "这种客户我见多了，您就别闹了。"),
+ ("q18_cant_get_through", "人工台我也打不进去，您就别打了。"),
+ ("sp_do_not_call", "您去营业厅办个免打扰就行了。"),
+]
+
+# Honest answers that name a forbidden move only to refuse it, negate it, or make it on the
+# customer's consent (不会再回电话给您, 看不到您的通话内容, 您同意的话我们才能开通): no rule fires.
+HONEST = [
+ ("q27_suggestion", "您的建议我记录下来了，会反馈给相关部门，但是我们这边不会再回电话给您，请您谅解。"),
+ ("q27_suggestion", "我们没办法承诺给您回复，不过意见一定会反馈上去。"),
+ ("q22_everyone", "以后我们尽量不用电话打扰您，好吗？"),
+ ("q13_my_account", "我这边查不到您的详细资料，您挂机后拨打10086查询一下好吗？"),
+ ("q13_my_account", "很抱歉，我们外呼坐席没有权限查看您的资料。"),
+ ("q14_other_business", "很抱歉，我们是外呼坐席，权限不同，没法为您取消彩铃，您稍后拨打10086咨询取消方式。"),
+ ("q10_office_name", "办公地点不方便透露，我的工号是8086。"),
+ ("q20_reach_you", "您没办法直接找到我，不过可以通过前台的记录把意见反馈给我。"),
+ ("q03_monopoly", "您同意的话我们才能帮您开通，不同意我们是不会开的。"),
+ ("q03_monopoly", "如果您愿意，我现在就可以在线为您办理。"),
+ ("q01_identity", "您放心，我们就是北京移动10086的客服热线，不用挂机核实。"),
+ ("q06_hk_macau_taiwan", "港澳台接听不是免费的，是要收费的。"),
+ ("q05_caller_id", "01010086和10086是一样的，都是北京移动的客服热线。"),
+ ("c_check_data", "我们看不到您的通话内容，只是分析使用习惯。"),
+ ("c_check_data", "您的资料我们绝对不会卖给任何公司。"),
+ ("q15_how_number", "号码是系统随机抽取的，不是从别处买来的。"),
+ ("q17_signal", "很抱歉给您带来不便，建议您本机拨打10086咨询。"),
+ ("sp_do_not_call", "好的，您的要求我马上反馈，以后避免用电话的方式联系您，好吗？"),
+ ("q28_complain_agent", "我的工号是8086，您先别着急，您的意见我记录下来，会反馈给相关部门。"),
+ ("q09_using_it", "现在很多用户在用，确实挺实用的。"),
+ ("q22_everyone", "不是所有用户都有，只有电话邀请的用户才能享受。"),
+ ("q13_no_rebate", "很抱歉，返还的事我这边查不到，您稍后联系10086前台工作人员查询一下。"),
+ ("sp_complaint", "您先别生气，您反映的事情我已经记录好，马上帮您反馈并处理。"),
+ ("q18_cant_get_through", "很抱歉，可能人工台比较忙，您稍后再拨打试试。"),
+ ("q12_called_before", "非常抱歉又打扰您了，以后有更优惠的活动我们再联系您。"),
+]
+
+
+def contradicting(book, entry_id: str, text: str) -> list[str]:
+    from voicebot.drill import check_rules
+    return [v.rule for v in check_rules(book.get(entry_id), text, book)[0] if v.severity == "contradicts"]
+
+
+def test_general_frames_catch_new_wordings_of_the_forbidden_moves(book) -> None:
+    missed = [(e, t) for e, t in NEW_WORDINGS if not contradicting(book, e, t)]
+    assert missed == []
+
+
+def test_general_frames_spare_refused_negated_and_consented_moves(book) -> None:
+    flagged = [(e, t, contradicting(book, e, t)) for e, t in HONEST if contradicting(book, e, t)]
+    assert flagged == []
+
+
+def test_a_general_rule_is_narrowed_by_the_entrys_own_book_answer(book) -> None:
+    """问题23's book says 我们现在为您开通 and 特殊问题1 promises to call back: the patterns the book
+    says are dropped for that entry only; the rest of the rule still holds there."""
+    from voicebot.drill import rules_of
+    q23 = {r.id: r for r in rules_of(book.get("q23_why_not_now"), book)}
+    q09 = {r.id: r for r in rules_of(book.get("q09_using_it"), book)}
+    assert 0 < len(q23["agent_acts"].patterns) < len(book.rules["agent_acts"].patterns)
+    assert q09["agent_acts"].patterns == book.rules["agent_acts"].patterns
+    assert contradicting(book, "q23_why_not_now", "我们现在为您开通，系统有一个默认的过程。") == []
+    assert "agent_acts" in contradicting(book, "q09_using_it", "我现在就为您开通。")
+    assert contradicting(book, "sp_abroad", "等您回来我们再跟您联系，好吗？") == []
+    assert contradicting(book, "q09_using_it", "过两天我们再跟您联系。") == ["promise_contact"]

@@ -91,6 +91,10 @@ WORDING_FULL: Final = 80.0
 """Similarity that earns full wording credit: a quarter of the good paraphrases reach it (median
 72); the book read aloud scores 100."""
 
+RESIDUAL: Final = 4.0
+"""Most content points closeness below the floors can give (see `residual`): a tie-break between
+answers that make no point, small beside one point made (~14)."""
+
 _ADDRESS: Final = ("先生", "女士")
 
 START_GRACE_S: Final = 2.0
@@ -415,6 +419,14 @@ def wording_similarity(entry: Entry, answer: str, book: KnowledgeBase, matcher: 
     return float(matcher.similarity(canon(answer), [canon(r) for r in _references(entry, book)]))
 
 
+def residual(points: Sequence[KeyPointResult], wording: float) -> float:
+    """Up to RESIDUAL points for closeness below the floors (a point's coverage under KEY_POINT_FLOOR,
+    wording under WORDING_FLOOR): an on-topic half answer (应该的, 以后尽量不给您打电话了) then still
+    scores above an off-topic one instead of tying with it at the honest floor."""
+    parts = [min(k.coverage, KEY_POINT_FLOOR) / KEY_POINT_FLOOR for k in points] + [min(wording, WORDING_FLOOR) / WORDING_FLOOR]
+    return RESIDUAL * float(np.mean(parts))
+
+
 def rule_factor(violations: Sequence[Violation]) -> float:
     """What the broken style rules leave of the content score: RULE_FACTOR each."""
     return RULE_FACTOR ** sum(1 for v in violations if v.severity != "contradicts")
@@ -449,6 +461,7 @@ def score_answer(entry: Entry, answer_text: str, book: KnowledgeBase, matcher: M
         content = 100.0 * (KEY_POINT_SHARE * point_credit + WORDING_SHARE * wording_credit)
     else:
         content = 100.0 * wording_credit
+    content = min(100.0, content + residual(points, wording))
     violations, address, zan = check_rules(entry, answer_text, book)
     penalty = hesitation_penalty(timing)
     total = banded(rule_factor(violations) * content - penalty, contradicts(violations))

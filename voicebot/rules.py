@@ -238,6 +238,16 @@ CONSENT: Final = re.compile(r"(?:如果|要是|假如|只要|等|若)[^，。]{0
                             r"(?<![不没当算])(?<!当您)(?<!算您)(?:同意|愿意|需要|点头|考虑好|想好)[^，。]{0,3}(?:的话|以后|之后|后|了)|(?<![不没])经过您的?同意")
 """A move made on the customer's consent (您愿意的话可以直接帮您办, 您点头了我们才能在线帮您办) is the
 book's offer (问题3 您同意我们可以在线为您办理), not a move made on the spot."""
+_NEGATION_CHAR: Final = re.compile(r"不|没|别|无|未|非")
+"""A pattern that spells a negation itself (不受限制, 别打了) is about the negated claim: a negation
+inside its match is the claim's own. Other patterns (an actor … a verb) are negated from inside too."""
+
+
+def _negated_within(match: str) -> bool:
+    masked = _STATE.sub(lambda m: "＃" * len(m.group()), match)
+    return negates(masked) or bool(_MORE_NEGATION.search(masked))
+
+
 def _consent_condition(clause: str) -> bool:
     """A clause that only sets the customer's consent as a condition (如果您同意, 您愿意的话, 您同意了)."""
     can = canon(clause)
@@ -296,11 +306,14 @@ def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
             for i in _find_fuzzy(syl, example):
                 end = i + len(_pattern(example))
                 double = _negative(example) and _negated_after(can, end)   # 不经过您同意不会给您开
-                out.append(Hit(clause, i, void or double or _negated_before(can, i) or _tail_negated(can, end)))
+                inner = not _negative(example) and _negated_within(can[i:end + 1])  # a fuzzy hit on 看不到您的通话内容
+                out.append(Hit(clause, i, void or double or inner or _negated_before(can, i) or _tail_negated(can, end)))
         for pattern in compiled:
+            inner_ok = not _NEGATION_CHAR.search(pattern.pattern)
             for m in pattern.finditer(flat):
                 start = m.start("claim") if "claim" in pattern.groupindex and m.group("claim") else m.start()
-                out.append(Hit(clause, start, void or _negated_before(flat, start) or _tail_negated(flat, m.end())))
+                inner = inner_ok and _negated_within(flat[start:m.end()])   # 我们这边不会再回电话给您
+                out.append(Hit(clause, start, void or inner or _negated_before(flat, start) or _tail_negated(flat, m.end())))
     return out
 
 
