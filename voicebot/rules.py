@@ -403,8 +403,9 @@ FACT_SKIP: Final = re.compile(r"如果|要是|假如|万一|的话|是否|吗|�
 FACT_FILLER: Final = frozenset("的了吗呢吧啊呀嘛我您们是在也都就这那个一和跟与把给为很再还又哦嗯啦着过到会要有能可以让请先")
 """Characters left out when two clauses' facts are compared (function words and modals; 会/有/是
 carry polarity only through a negation cue before them)."""
-FACT_FOLD: Final = (("免费", "不收费"),)
-"""A word that is a negated fact of its own: 免费 is 不收费, so 是免费的 contradicts 是要收费的."""
+FACT_FOLD: Final = (("免费", "不收费"), ("截然不同", "不一样"), ("不相同", "不一样"), ("不同", "不一样"), ("一模一样", "一样"), ("相同", "一样"), ("有点像", "一样"), ("差不多", "一样"), ("类似", "一样"), ("两码事", "不一样"), ("一回事", "一样"))
+"""Words that are a fact of their own polarity: 免费 is 不收费 (是免费的 contradicts 是要收费的), 截然不同 and 两码事 are
+不一样, 有点像 and 一回事 are 一样 (跟诈骗有点像 contradicts 与电话诈骗是截然不同的)."""
 FACT_MIN_SHARED: Final = 3
 """Syllables two clauses must share to state the same fact (or all of the shorter one, two or more,
 when the longer is at most twice as long and the one without a negation affirms it: 是有录音的 and
