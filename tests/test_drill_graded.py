@@ -47,22 +47,24 @@ ORDER_TARGET = 0.95
 FLUENT_TARGET = 1.0
 """Every fluent wrong answer below every partial answer of the same entry."""
 TUNE_ORDER_FLOOR = 0.97
-"""Measured on the tune part: 0.984 (309/314) before the drill items; see the test's print."""
+"""Measured on the tune part: 0.984 (309/314) on main before scorer3; 0.985 (321/326) with the four
+drill items and the scorer3 mechanisms."""
 TUNE_FLUENT_FLOOR = 1.0
 """Met on the tune part: every pair."""
 DEV_ORDER_FLOOR = 0.97
-"""Held-out v1, measured once: 0.967 (232/240); 0.983 (236/240) since (tuned on)."""
+"""Held-out v1, measured once: 0.967 (232/240); 0.983 (236/240) on main, 0.988 (237/240) with scorer3."""
 DEV_FLUENT_FLOOR = 1.0
 """Held-out v1, measured once: 0.477 (41/86); 1.0 (86/86) since (tuned on)."""
-DEV2_ORDER_FLOOR = 0.96
-"""Held-out v2, measured once: 0.906 (281/310); with the scorer3 mechanisms 0.968 (300/310). Its misses
+DEV2_ORDER_FLOOR = 0.97
+"""Held-out v2, measured once: 0.906 (281/310); with the scorer3 mechanisms 0.974 (302/310). Its misses
 were read by class (development data now): not a measure of generalising."""
-DEV2_FLUENT_FLOOR = 0.95
-"""Held-out v2, measured once: 0.735 (222/302); with the scorer3 mechanisms 0.960 (290/302)."""
+DEV2_FLUENT_FLOOR = 0.98
+"""Held-out v2, measured once: 0.735 (222/302); with the scorer3 mechanisms 0.983 (297/302)."""
 FRESH3_ORDER_FLOOR = ORDER_TARGET
 """v1 and v2 both reach the 95 % order target with the final scorer: the fresh part must too."""
-FRESH3_FLUENT_FLOOR = 0.95
-"""The fluent target (100 %) is not reached on v2 (0.960): the floor sits just under that figure."""
+FRESH3_FLUENT_FLOOR = 0.98
+"""The fluent target (100 %) is not reached on v1 + v2 (383/388 = 0.987; v2 0.983): the floor sits just
+under that figure. Answers never read may well score lower: the lead's one run says."""
 
 
 @dataclass(frozen=True)

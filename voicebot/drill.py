@@ -2,7 +2,8 @@
 
 The scorecard, as a trainer would fill it in:
 
-    content = KEY_POINT_SHARE × key-point credit + WORDING_SHARE × wording credit      (0–100)
+    content = KEY_POINT_SHARE × key-point credit + WORDING_SHARE × wording credit
+              + a residual (≤ RESIDUAL) for closeness below the floors                  (0–100)
     merit   = content × RULE_FACTOR ^ style rules broken − hesitation penalty         (0–100)
     total   = HONEST_FLOOR + (100 − HONEST_FLOOR) × merit / 100   when no claim of the answer
                                                                    contradicts the book
@@ -15,8 +16,8 @@ The scorecard, as a trainer would fill it in:
   book's answer it summarises (承认有录音 → 有录音), so a trainee who says the book's words gets
   the point.
 - Wording: closeness to the book's answer (the matcher's character + pinyin similarity).
-- The book's rules, as data (`must_not` of the entry and scripts_kb/rules.yaml, see
-  `voicebot.rules`): a claim the book rules out (港澳台免费, 给您回电, 打10086投诉) puts the
+- The book's rules, as data (`must_not` of the entry, scope `all` and `general` of
+  scripts_kb/rules.yaml, see `voicebot.rules` and `rules_of`): a claim the book rules out (港澳台免费, 给您回电, 打10086投诉) puts the
   answer in a band below every honest answer (HONEST_FLOOR); a style rule (先道歉, 报工号,
   特殊问题3's caps) takes a fifth of the merit (RULE_FACTOR), about one tier.
 - Hesitation (audio answers only): time to start answering and long pauses, from VAD segments.

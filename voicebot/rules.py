@@ -11,6 +11,16 @@ A rule comes from `scripts_kb/rules.yaml` (general rules, referenced by id) or f
 - `missing`: something the agent must say (the work id, 服务用语7).
 - `first`: something the answer must open with (问题17 应先道歉).
 
+Negation is read by meaning, clause by clause: a cue before the claim (不会给您回复), a potential
+complement after it (发不了短信, 找不到我), a cue inside an actor…verb frame (我们这边不会再回电话给您),
+double negation (不经过您同意不会给您开), a condition's own negation (没开的话, 您要是不满意) that
+reaches nothing, a question back (要不要给您回个电话呢) and a move made on the customer's consent
+(您愿意的话可以直接帮您办) that assert nothing.
+
+Scope `general` (promised contact, acting on the spot, blaming the customer…) holds on every entry,
+less the examples and patterns the entry's own book answer says (`without_book`): the book's
+exceptions (问题28 and 特殊问题1 promise to call back) are read from the book, never listed.
+
 `severity` says what breaking it costs in the drill: `contradicts` (the answer says what the book
 rules out: capped below any honest partial answer) or `style` (about one tier).
 
