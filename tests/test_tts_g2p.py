@@ -16,12 +16,14 @@ def syllables(g2p: MandarinG2P, text: str) -> list[str]:
     return [s for word in g2p.pinyin(text) for s in word]
 
 
-def test_digit_strings_are_one_word_per_digit(g2p: MandarinG2P) -> None:
+def test_10086_is_said_in_its_groups_and_other_numbers_digit_by_digit(g2p: MandarinG2P) -> None:
     words = g2p.pinyin("来电显示是幺零零八六")
-    assert words[-5:] == [["yao1"], ["ling2"], ["ling2"], ["ba1"], ["liu4"]]
-    phonemes = g2p("来电显示是幺零零八六，")
-    assert phonemes.endswith("jau→ li↗ŋ li↗ŋ pa→ ljou↘,")
-    assert "li↗ŋli↗ŋ" in ZHG2P()("来电显示是幺零零八六，")[0]   # what misaki alone does
+    assert words[-3:] == [["yao1", "ling2", "ling2"], [","], ["ba1", "liu4"]]
+    assert g2p("来电显示是幺零零八六，").endswith("jau→li↗ŋli↗ŋ, pa→ljou↘,")
+    assert "jau→ li↗ŋli↗ŋ pa→ljou↘" in ZHG2P()("来电显示是幺零零八六，")[0]   # misaki alone: 幺 零零 八六
+    assert g2p.pinyin("工号是八零八六")[-4:] == [["ba1"], ["ling2"], ["ba1"], ["liu4"]]
+    assert g2p.pinyin("拨打零幺零幺零零八六")[-8:] == [[d] for d in
+                                                   "ling2 yao1 ling2 yao1 ling2 ling2 ba1 liu4".split()]
 
 
 @pytest.mark.parametrize(("text", "expected"), [

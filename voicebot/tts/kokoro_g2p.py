@@ -4,9 +4,9 @@ misaki 0.9.4's Mandarin G2P (the one Kokoro v1.0 was trained with) cuts a line i
 and reads each word with pypinyin on its own, with no tone changes. What that gets wrong on the
 book's answers, and what is done here instead (everything else is misaki's, unchanged):
 
-- **Digit strings** (幺零零八六, 八零八六, 零幺零幺零零八六): jieba glues 零零 into one word and the
-  model runs the two together; whisper then heard 10086 as 1080086 or 0086. Each digit is its own
-  word here (see DIGIT_STYLE), so each is said whole.
+- **Digit strings** (幺零零八六, 八零八六, 零幺零幺零零八六): jieba cuts them anyhow (幺 零零 八六,
+  八零八六 as one word); whisper heard 10086 as 1080086 or 0086. Here a five-digit number is said
+  in the groups people use (幺零零，八六) and other numbers digit by digit (see DIGIT_GROUPS).
 - **一 and 不** change tone before the next syllable (一下 yi2, 一种 yi4, 不断 bu2): misaki reads
   them yi1/bu4 except inside pypinyin's phrase list. `reading._yi_bu_sandhi` (the espeak path's
   rule) is applied to each run.
@@ -25,15 +25,20 @@ from pypinyin import Style, lazy_pinyin
 
 from voicebot.tts.reading import PHONE_DIGITS, _yi_bu_sandhi
 
-G2P_RULES: Final = "2"
+G2P_RULES: Final = "3"
 """Bump when a rule here changes what is said: part of the TTS cache key."""
 DIGIT_PINYIN: Final = {"零": "ling2", "幺": "yao1", "一": "yi1", "二": "er4", "三": "san1",
                        "四": "si4", "五": "wu3", "六": "liu4", "七": "qi1", "八": "ba1", "九": "jiu3"}
 DIGIT_STRING: Final = re.compile(rf"[{PHONE_DIGITS}]{{3,}}")
 """A service or phone number as `reading.to_spoken` writes it (3+ digits, 幺 for 1)."""
-DIGIT_STYLE: Final = "space"
-"""How a digit string is joined: "space" (each digit its own word). Measured on the 23 clauses of
-the first 40 book answers that hold a number, transcribed by whisper-base (see bench_tts.py)."""
+DIGIT_GROUPS: Final = {5: (3, 2)}
+"""A number of this many digits is said in these groups with a short pause between (10086 →
+幺零零，八六, the way the number is grouped on posters); any other length digit by digit. Within a
+group the digits are one word. Measured on the 23 clauses of the first 40 book answers that hold a
+number (407 characters, whisper-base, zf_xiaoyi): misaki's own words (幺 零零 八六) 57 edits, one
+word per digit 62, 幺零零，八六 50. whisper-base still mishears many (10086 → 1080086, 100086)."""
+PAUSE: Final = ","
+"""A word holding only this is a pause (misaki's comma)."""
 _HAN_RUN: Final = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -74,18 +79,19 @@ class MandarinG2P:
         for match in DIGIT_STRING.finditer(run):
             for i in range(match.start(), match.end()):
                 syllables[i] = DIGIT_PINYIN[run[i]]
-        # words again, with digit strings cut into one word per digit
-        digit_at = {i for m in DIGIT_STRING.finditer(run) for i in range(m.start(), m.end())}
+        # words again, each digit string as DIGIT_GROUPS says
+        starts = {m.start(): m.end() for m in DIGIT_STRING.finditer(run)}
         grouped: list[list[str]] = []
         i = 0
         for word in words:
             current: list[str] = []
             for j in range(i, i + len(word)):
-                if j in digit_at:
+                if any(a <= j < b for a, b in starts.items()):
                     if current:
                         grouped.append(current)
                         current = []
-                    grouped.append([syllables[j]])
+                    if j in starts:
+                        grouped += _digit_words(syllables[j:starts[j]])
                 else:
                     current.append(syllables[j])
             if current:
@@ -94,8 +100,15 @@ class MandarinG2P:
         return grouped
 
     def han(self, run: str) -> str:
-        """Phonemes of a run of Chinese characters: words joined by spaces, as misaki writes them."""
-        return " ".join("".join(self._py2ipa(s) for s in word) for word in self.pinyin(run))
+        """Phonemes of a run of Chinese characters: words joined by spaces, as misaki writes them
+        (a pause inside a number is misaki's comma)."""
+        out = ""
+        for word in self.pinyin(run):
+            if word == [PAUSE]:
+                out += ","
+                continue
+            out += (" " if out else "") + "".join(self._py2ipa(s) for s in word)
+        return out
 
     def _particle_de(self, run: str) -> list[int]:
         """Indexes of 地 used as the adverbial particle (tagged `uv`)."""
@@ -107,6 +120,21 @@ class MandarinG2P:
                 found.append(pos)
             pos += len(pair.word)
         return found
+
+
+def _digit_words(digits: list[str]) -> list[list[str]]:
+    """A digit string's words: its groups (DIGIT_GROUPS) with pauses between, else one per digit."""
+    sizes = DIGIT_GROUPS.get(len(digits))
+    if sizes is None:
+        return [[d] for d in digits]
+    words: list[list[str]] = []
+    pos = 0
+    for size in sizes:
+        if words:
+            words.append([PAUSE])
+        words.append(digits[pos:pos + size])
+        pos += size
+    return words
 
 
 def _fallback(char: str) -> str:
