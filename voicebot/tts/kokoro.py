@@ -6,8 +6,8 @@
     samples = synth.synthesize("请您稍等。")                        # the whole line
 
 A line goes: the reading step (`reading.to_spoken`: 10086 → 幺零零八六, 10元/月 → 十元每月, stage
-directions dropped) → clauses cut at ，。？！； → misaki's `ZHG2P` (jieba + pypinyin, tone sandhi)
-→ Kokoro's phoneme ids → the model (24 kHz) → silence trimmed, the clause's pause added → soxr to
+directions dropped) → clauses cut at ，。？！； → `kokoro_g2p` (misaki's reading: jieba + pypinyin,
+with digit strings said digit by digit, 一/不 tone changes and the particle 地) → Kokoro's phoneme ids → the model (24 kHz) → silence trimmed, the clause's pause added → soxr to
 16 kHz. Each clause is rendered on its own, so the first one can play while the rest render
 (about a second for a short clause here instead of several for a long line), and `synthesize` is
 exactly the concatenation of `stream`, so a cached line sounds like the streamed one.
@@ -21,7 +21,6 @@ The model, the voices and the vocabulary: see `kokoro_assets`.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
 from functools import lru_cache
@@ -33,6 +32,7 @@ import numpy as np
 from voicebot.audio import SAMPLE_RATE, SpeakerSink
 from voicebot.errors import TtsError
 from voicebot.tts import kokoro_assets as assets
+from voicebot.tts.kokoro_g2p import G2P_RULES
 from voicebot.tts.pyttsx3_engine import DEFAULT_RATE
 from voicebot.tts.reading import Language, split_languages, to_spoken
 
@@ -71,7 +71,7 @@ SILENCE_LEVEL: Final = 0.006
 EDGE_S: Final = 0.04
 """Kept before the first and after the last audible sample of a clause (soft onsets and releases)."""
 MAX_PEAK: Final = 0.98
-G2P_NAME: Final = "misaki-0.9.4-zh"
+G2P_NAME: Final = f"misaki-0.9.4-zh+rules{G2P_RULES}"
 """Part of the cache key: another G2P reads lines differently."""
 CLAUSE_RULES: Final = "1"
 """Bump when the clause cutting, trimming or pauses change: part of the cache key."""
@@ -136,9 +136,8 @@ class _Runtime:
     def __init__(self, model: Path, threads: int) -> None:
         try:
             import onnxruntime as ort
-            import jieba
-            jieba.setLogLevel(logging.WARNING)  # "Building prefix dict…" on stderr otherwise
-            from misaki import zh
+            from voicebot.tts.kokoro_g2p import MandarinG2P
+            g2p = MandarinG2P()
         except ImportError as err:
             raise TtsError(f"the Kokoro voice needs {err.name}: pip install -e '.[voice]' "
                            "or run `bash install.sh`") from err
@@ -153,9 +152,9 @@ class _Runtime:
                                             providers=["CPUExecutionProvider"])
         vocab_file = Path(__file__).with_name("kokoro_vocab.json")
         self.vocab: dict[str, int] = json.loads(vocab_file.read_text(encoding="utf-8"))["vocab"]
-        self.g2p = zh.ZHG2P()
+        self.g2p = g2p
         self.lock = threading.Lock()
-        """misaki's G2P keeps state between calls: one line at a time through it."""
+        """jieba's part-of-speech tagger keeps state between calls: one line at a time through it."""
 
     def phonemes(self, clause: str) -> str:
         parts = []
@@ -164,8 +163,7 @@ class _Runtime:
                 parts.append(_spell(chunk))
             else:
                 with self.lock:
-                    result = self.g2p(chunk)
-                parts.append(result[0] if isinstance(result, tuple) else str(result))
+                    parts.append(self.g2p(chunk))
         return " ".join(p.strip() for p in parts if p.strip())
 
     def ids(self, phonemes: str) -> list[int]:
