@@ -84,7 +84,7 @@ def test_10086_is_read_digit_by_digit_before_g2p(kokoro) -> None:
     assert kokoro.clauses("您可以看一下来电显示是10086") == ["您可以看一下来电显示是幺零零八六"]
     phonemes = " ".join(kokoro.phonemes("来电显示是10086"))
     assert "jau→" in phonemes and "wa↘n" not in phonemes  # 幺零零八六, never 一万零八十六
-    assert kokoro.clauses("资费是10元/月，3.15晚会") == ["资费是十元每月，", "三幺五晚会"]
+    assert kokoro.clauses("资费是10元/月，3.15晚会") == ["资费是十元每月，", "三一五晚会"]
 
 
 def test_voice_words_and_settings_choose_the_kokoro_voice() -> None:

@@ -24,8 +24,8 @@ from voicebot.tts.reading import split_languages, to_pinyin, to_spoken
     ("2023年", "二零二三年"),
     ("问题1", "问题一"),
     # 3.15 and 315 as people say the consumer-rights day
-    ("3.15晚会这次曝光的事件", "三幺五晚会这次曝光的事件"),
-    ("客户质问315曝光信息安全", "客户质问三幺五曝光信息安全"),
+    ("3.15晚会这次曝光的事件", "三一五晚会这次曝光的事件"),
+    ("客户质问315曝光信息安全", "客户质问三一五曝光信息安全"),
 ])
 def test_numbers_read_as_agents_say_them(book: str, spoken: str) -> None:
     assert to_spoken(book) == spoken

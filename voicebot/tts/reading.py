@@ -11,7 +11,8 @@ Numbers, as agents say them:
   digit with 幺 for 1: 10086 → 幺零零八六, 010-10086 → 零幺零幺零零八六;
 - a count or price (a number before a measure word or unit) as a quantity: 31个省 → 三十一个省,
   10元/月 → 十元每月, 2遍 → 两遍;
-- a date-like decimal with no unit (3.15, the consumer-rights day) digit by digit: 三幺五;
+- a date-like decimal with no unit (3.15, the consumer-rights day) digit by digit as a name: 三一五
+  (幺 is for dialled numbers: 10086, 110); 315 written without its dot is that day too;
 - a 4-digit number before 年 as a year: 2023年 → 二零二三年.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Final, Literal
 import cn2an
 from pypinyin import Style, lazy_pinyin
 
-READING_VERSION: Final = "1"
+READING_VERSION: Final = "2"
 """Bump whenever a rule here changes what is spoken: it is part of the TTS cache key."""
 
 Language = Literal["zh", "en"]
@@ -31,6 +32,8 @@ Language = Literal["zh", "en"]
 PHONE_DIGITS: Final = "零幺二三四五六七八九"
 """Digits as read in phone and service numbers (幺 for 1, so 1 and 7 never blur on a phone line)."""
 PLAIN_DIGITS: Final = "零一二三四五六七八九"
+NAMED_DAYS: Final = frozenset({"315"})
+"""Days written as bare digits in the book (315 = 3.15, the consumer-rights day): said 三一五."""
 """Digits as read in years (二零二三年)."""
 
 UNITS: Final = (
@@ -97,7 +100,7 @@ def _unit_after(text: str, end: int) -> str | None:
 
 
 def _is_date_like(number: str) -> bool:
-    """3.15, 5.1, 11.11: month.day, said digit by digit like a name (三幺五)."""
+    """3.15, 5.1, 11.11: month.day, said digit by digit like a name (三一五, not the 幺 of a dialled number)."""
     month, _, day = number.partition(".")
     return 1 <= int(month) <= 12 and 1 <= len(day) <= 2 and 1 <= int(day) <= 31
 
@@ -109,7 +112,7 @@ def _read_number(text: str, match: re.Match[str]) -> str:
         return _digits(number)
     if "." in number:
         if unit is None and _is_date_like(number):
-            return _digits(number)
+            return _digits(number, PLAIN_DIGITS)
         return _quantity(number)
     if unit == "年" and len(number) == 4:
         return _digits(number, PLAIN_DIGITS)
@@ -117,6 +120,8 @@ def _read_number(text: str, match: re.Match[str]) -> str:
         if number == "2" and unit in LIANG_UNITS:
             return "两"
         return _quantity(number)
+    if number in NAMED_DAYS:
+        return _digits(number, PLAIN_DIGITS)
     if len(number) >= 3 or (number.startswith("0") and len(number) > 1):
         return _digits(number)
     return _quantity(number)
