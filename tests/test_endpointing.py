@@ -18,7 +18,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from helpers import CUSTOMER, customer_wav
-from voicebot.asr.base import Transcript
+from voicebot.asr.base import Partial, Transcript
 from voicebot.audio import SAMPLE_RATE, read_audio, write_wav
 from voicebot.call import FRAME, CallOptions, CallRunner, simulate
 from voicebot.dialog import Heard, Policy, Started
@@ -226,3 +226,41 @@ def test_no_fixture_with_a_pause_inside_its_line_is_cut_off(book, whisper, name)
     and whisper with the shipped book's waits: heard as one turn."""
     heard, _ = first_turn(book, whisper, customer_wav(name))
     assert len(heard) == 1, [h["text"] for h in heard]
+
+
+class StreamingStandIn:
+    """A recogniser that decodes while the audio arrives, as vosk does, and whose running text is
+    `words` from the first frame on: how a streaming engine's partial text drives the cues."""
+
+    name = "vosk"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, words: str) -> None:
+        self.words = words
+
+    def start(self) -> "StreamingStandIn":
+        self.sent = False
+        return self
+
+    def accept(self, frame: np.ndarray) -> Partial | None:
+        if self.sent:
+            return None
+        self.sent = True
+        return Partial(self.words)
+
+    def finish(self) -> Transcript:
+        return Transcript(self.words, 0.9, (), 0.0, 1.0, None, None, self.name)
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        return self.finish()
+
+
+@pytest.mark.parametrize(("words", "wait"), [("不需要", "reply_end_ms"), ("我想问一下那个", "open_end_ms"),
+                                             ("今天天气不错", "end_silence_ms")])
+def test_a_streaming_recognisers_words_set_the_wait(fixture_book, words, wait) -> None:
+    # the opening just asked a yes/no question; any one-clause line will do for the audio
+    result = simulate(Policy(fixture_book), StreamingStandIn(words), None, [customer_wav("recording.wav")])
+    heard = [e for e in result.events if e["type"] == "heard"]
+    assert len(heard) == 1 and heard[0]["text"] == words
+    waited_ms = (heard[0]["t"] - heard[0]["speech_end"]) * 1000
+    assert abs(waited_ms - getattr(VadOptions(), wait)) <= 31, waited_ms

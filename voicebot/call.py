@@ -347,7 +347,9 @@ class CallRunner:
                     self._ahead.pause()  # the recogniser gets the cores while the customer talks
                 self._utt, self._partial = self.recognizer.start(), None
                 for old in self._preroll:
-                    self._utt.accept(old)
+                    partial = self._utt.accept(old)
+                    if partial is not None:
+                        self._partial = partial.text
                 self._preroll.clear()
         return events
 

@@ -14,8 +14,11 @@ partial text as it arrives, whisper's decode started at silence onset) change th
 - words that end mid-phrase (…因为, …然后, 我想问一下那个): the customer is still speaking, the
   wait grows to `VadOptions.open_end_ms`.
 Otherwise the full wait stands. Prosody (a falling end) was measured on the fixtures and does not
-tell a comma from a full stop there: the pitch and level of the last 300 ms before a pause are
-spread alike in both (see the README).
+tell a comma from a full stop there: over the last 300 ms before a pause, pitch ratio 0.84 at a
+comma vs 0.82 at the end, level −14.4 vs −15.0 dB. Nor does the matcher's score tell a first clause
+from a whole line below `MATCHED_MIN_SCORE`, nor does a question's end: of the fixtures' first
+clauses, complete questions (我的资料你们不是都有吗) are followed by pauses of up to 570 ms as much
+as unfinished ones (我人在国外): so the question and plain waits stay at 600 ms.
 """
 from __future__ import annotations
 
