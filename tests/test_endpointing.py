@@ -8,7 +8,6 @@ Kokoro voice) ends after `reply_end_ms`, and no customer fixture with a pause in
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 from collections.abc import Iterator
@@ -19,8 +18,8 @@ from ruamel.yaml import YAML
 
 from helpers import CUSTOMER, customer_wav
 from voicebot.asr.base import Partial, Transcript
-from voicebot.audio import SAMPLE_RATE, read_audio, write_wav
-from voicebot.call import FRAME, CallOptions, CallRunner, simulate
+from voicebot.audio import SAMPLE_RATE, iter_audio_blocks, read_audio, write_wav
+from voicebot.call import FRAME, CallOptions, CallRunner, SimulatedLine, file_frames, simulate
 from voicebot.dialog import Heard, Policy, Started
 from voicebot.endpointing import cue_of, expecting_reply, finished_by, still_speaking, wait_ms
 from voicebot.vad import SpeechDetector, VadOptions
@@ -87,8 +86,17 @@ def test_no_reply_cue_when_the_bot_asked_nothing(book) -> None:
 
 
 def first_turn(book, whisper, path, vad: VadOptions | None = None) -> tuple[list[dict], float]:
-    result = simulate(Policy(book), whisper, None, [path], vad_options=vad)
+    """The customer's file as the first turn of a simulated call. The runner is set up as `simulate`
+    does, without its ringback check: q13_no_rebate_tel8k.wav is taken for a foreign ringback there
+    (a separate matter), and this is about turn-taking."""
+    runner = CallRunner(Policy(book), whisper, None, vad_options=vad)
+    opts = runner.options
+    runner.listen(SimulatedLine([(file_frames(iter_audio_blocks(path)), None)], runner, opts.customer_gap_s,
+                                30.0, opts.barge_in))
+    runner.start()
+    result = runner.run_frames()
     heard = [e for e in result.events if e["type"] == "heard"]
+    assert heard, result.events
     return heard, (heard[0]["t"] - heard[0]["speech_end"]) * 1000
 
 

@@ -425,7 +425,6 @@ class CallRunner:
         trailing_ms = self.vad.trailing_silence_s * 1000
         if trailing_ms == 0.0:
             self._early = None  # the customer went on: words decoded in the pause are stale
-            self._decode_wait_s = 0.0
             return False
         shortest = min(opts.reply_end_ms, opts.question_end_ms, opts.matched_end_ms, opts.end_silence_ms)
         if trailing_ms < shortest or self._utt is None:
@@ -448,8 +447,6 @@ class CallRunner:
         wait = wait_ms(self._cue_of(text), opts)
         if decoding or (live and text is None and hasattr(self._utt, "samples")
                         and self.options.preemptive_after_s is not None):
-            if trailing_ms >= wait:
-                self._decode_wait_s = (trailing_ms - wait) / 1000  # listening while whisper decodes
             return False
         return trailing_ms >= wait
 
@@ -482,6 +479,11 @@ class CallRunner:
         else:
             transcript = self.recognizer.transcribe(ev.audio)
         text, capped = capped_line(to_simplified(transcript.text))
+        self._decode_wait_s = 0.0
+        if utt is not None and hasattr(utt, "samples") and (self.options.realtime or self.play is not None):
+            # the part of the wait spent listening on for whisper's early decode, past its cue's wait
+            cue_wait = wait_ms(self._cue_of(text), self.turn_options) / 1000
+            self._decode_wait_s = max(0.0, self.t - end - cue_wait)
         heard = Heard(self.t, text, transcript.confidence, ev.level_dbfs, ev.snr_db,
                       transcript.language, transcript.language_prob)
         turn = self.policy.handle(heard)
