@@ -163,7 +163,7 @@ class CallRunner:
         self.preempted_turns = 0
         self._partial: str | None = None
         self._early: Future[Any] | None = None
-        self._cue: tuple[str, Any] | None = None  # (words, cue) last judged: the matcher runs once per text
+        self._cue: tuple[tuple[Any, ...], Any] | None = None  # (words and question asked, cue): judged once
         self._decode_wait_s = 0.0
         self._ahead = _renderer(synthesizer) if self.options.render_ahead and (
             self.options.realtime or play is not None) else None
