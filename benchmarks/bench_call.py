@@ -89,6 +89,10 @@ def first_reply(events: list[dict]) -> dict | None:
     return next((e for e in events if e["type"] == "say" and "work_ms" in e and "endpoint_wait_ms" in e), None)
 
 
+class FirstReply(Exception):
+    """Ends a benchmark call once its first reply has started: the rest is not measured."""
+
+
 def run(label: str, recognizer, synth, book, files: list[str], preempt: float | None,
         vad: VadOptions) -> None:
     """Each file its own short call, so every turn starts from the same state; the first reply's gap."""
@@ -97,9 +101,19 @@ def run(label: str, recognizer, synth, book, files: list[str], preempt: float | 
         with tempfile.TemporaryDirectory() as tmp:
             opts = CallOptions(realtime=True, preemptive_after_s=preempt, max_call_s=40, render_ahead=False)
             policy = Policy(book, Matcher(book))
-            result = simulate(policy, recognizer, synth, [f], Path(tmp), opts, vad_options=vad)
-            say = first_reply(result.events)
-            turns += sum(1 for e in result.events if e["type"] == "heard")
+            events: list[dict] = []
+
+            def seen(event: dict) -> None:
+                events.append(event)
+                if first_reply([event]) is not None:
+                    raise FirstReply
+
+            try:
+                simulate(policy, recognizer, synth, [f], Path(tmp), opts, on_event=seen, vad_options=vad)
+            except FirstReply:
+                pass
+            say = first_reply(events)
+            turns += sum(1 for e in events if e["type"] == "heard")
             if say is not None:
                 waits.append(say["endpoint_wait_ms"])
                 decode.append(say.get("decode_wait_ms", 0.0))
