@@ -74,8 +74,8 @@ class CallOptions:
     silence, before the endpoint, and drop that result if the customer speaks again (as LiveKit and
     Pipecat do); the turn keeps listening while that decode runs, so speech resuming before the
     reply is ready continues the same turn. whisper's decode (about 0.8 s idle) is most of its gap,
-    so it starts early: in the 132 fixtures 173 of the 277 pauses inside a line are 60 ms or less
-    (between syllables), 22 are 90 ms, 14 are 120–210 ms and 68 are clause pauses of 240–570 ms
+    so it starts early: in the 151 fixtures 178 of the 291 pauses inside a line are 60 ms or less
+    (between syllables), 24 are 90 ms, 20 are 120–210 ms and 69 are clause pauses of 240–570 ms
     (`bench_call.py --pauses`): at 120 ms a decode is wasted about where a comma is. None turns it
     off. Only in real time (live calls, `realtime`): a simulation stays the same run after run."""
     realtime: bool = False
