@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 import numpy as np
 
 from .audio import SAMPLE_RATE, WavAppender, iter_audio_blocks
-from .endpointing import expecting_reply, finished_by
+from .endpointing import cue_of, wait_ms
 from .dialog import Ended, Hangup, Heard, Policy, Ringback, Say, Silence, Started, Turn
 from .matcher import MAX_TEXT_CHARS
 from .record import RECORDING_FILE, CallLog
@@ -69,11 +69,15 @@ class CallOptions:
     """A simulated call never runs longer than this on the call clock."""
     second_visit: bool = False
     """Open with the second-visit (二访) script."""
-    preemptive_after_s: float | None = 0.3
+    preemptive_after_s: float | None = 0.12
     """Engines that decode only at the end (whisper) start decoding after this much trailing
-    silence (longer than most pauses between Mandarin words), before the endpoint, and drop that
-    result if the customer speaks again (as LiveKit and Pipecat do). None turns it off. Only in
-    real time (live calls, `realtime`): a simulation stays the same run after run."""
+    silence, before the endpoint, and drop that result if the customer speaks again (as LiveKit and
+    Pipecat do); the turn keeps listening while that decode runs, so speech resuming before the
+    reply is ready continues the same turn. whisper's decode (about 0.8 s idle) is most of its gap,
+    so it starts early: in the 151 fixtures 178 of the 291 pauses inside a line are 60 ms or less
+    (between syllables), 24 are 90 ms, 20 are 120–210 ms and 69 are clause pauses of 240–570 ms
+    (`bench_call.py --pauses`): at 120 ms a decode is wasted about where a comma is. None turns it
+    off. Only in real time (live calls, `realtime`): a simulation stays the same run after run."""
     realtime: bool = False
     """Feed simulated customer audio at real speed (benchmarks; live calls are real time anyway)."""
     render_ahead: bool = True
@@ -129,7 +133,10 @@ class CallRunner:
         self.options = options or CallOptions()
         if vad_options is None:
             vad_options = dataclasses.replace(policy.book.options("vad", VadOptions), frame_ms=FRAME_MS)
-        self.vad = SpeechDetector(vad_options)
+        self.turn_options = vad_options
+        """The turn-taking waits (`endpointing`): the call ends each turn by them (`_turn_over`)."""
+        longest = max(vad_options.end_silence_ms, vad_options.open_end_ms)
+        self.vad = SpeechDetector(dataclasses.replace(vad_options, end_silence_ms=longest))
         self.folder = folder
         self.log: CallLog | None = None          # both files are created with the first event, so a
         self.recording: WavAppender | None = None  # call killed before it began leaves no empty files
@@ -156,6 +163,8 @@ class CallRunner:
         self.preempted_turns = 0
         self._partial: str | None = None
         self._early: Future[Any] | None = None
+        self._cue: tuple[tuple[Any, ...], Any] | None = None  # (words and question asked, cue): judged once
+        self._decode_wait_s = 0.0
         self._ahead = _renderer(synthesizer) if self.options.render_ahead and (
             self.options.realtime or play is not None) else None
 
@@ -235,6 +244,7 @@ class CallRunner:
                     event["work_ms"] = round((time.perf_counter() - work_started) * 1000, 1)
                     if self._speech_end_t is not None:
                         event["endpoint_wait_ms"] = round((self.t - self._speech_end_t) * 1000, 1)
+                        event["decode_wait_ms"] = round(self._decode_wait_s * 1000, 1)
                 first_audio = False
                 self.line_starts.append(self.t)
                 self.emit(event)
@@ -337,7 +347,9 @@ class CallRunner:
                     self._ahead.pause()  # the recogniser gets the cores while the customer talks
                 self._utt, self._partial = self.recognizer.start(), None
                 for old in self._preroll:
-                    self._utt.accept(old)
+                    partial = self._utt.accept(old)
+                    if partial is not None:
+                        self._partial = partial.text
                 self._preroll.clear()
         return events
 
@@ -350,7 +362,7 @@ class CallRunner:
                 self._turn(ev)
                 if self.policy.ended:
                     return
-        if self.vad.in_speech and self._ends_early():
+        if self.vad.in_speech and self._turn_over():
             self._preempt = self._preempt or self._early
             self._turn(self.vad.end_now()[0])
             if self.policy.ended:
@@ -399,32 +411,53 @@ class CallRunner:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preemptive-asr")
             self._preempt = self._pool.submit(self.recognizer.transcribe, self._utt.samples)
 
-    def _ends_early(self) -> bool:
-        """The words so far show the customer has finished (`endpointing`): end the turn before
-        the full trailing-silence wait. Words come from the streaming recogniser's partial text,
-        or from whisper's decode started at silence onset (live: once it is done; simulated: run
-        here, once per pause, so a simulation gives the same turns every run)."""
-        opts = self.vad.options
+    def _turn_over(self) -> bool:
+        """Has the trailing silence reached the wait the words so far call for (`endpointing`)?
+
+        Words come from the streaming recogniser's partial text, or from whisper's decode started at
+        silence onset (live: once it is done; simulated: run here, once per pause, so a simulation
+        gives the same turns every run). While that early decode still runs the turn keeps
+        listening: the reply cannot start before it anyway, and speech resuming meanwhile is the
+        same turn (the decode is dropped). The detector itself ends the utterance at the longest
+        wait (`open_end_ms`) whatever happens.
+        """
+        opts = self.turn_options
         trailing_ms = self.vad.trailing_silence_s * 1000
         if trailing_ms == 0.0:
             self._early = None  # the customer went on: words decoded in the pause are stale
-        if (trailing_ms < min(opts.reply_end_ms, opts.question_end_ms) or self._utt is None
-                or not (expecting_reply(self.policy) or opts.question_end_ms < opts.end_silence_ms)):
             return False
+        shortest = min(opts.reply_end_ms, opts.question_end_ms, opts.matched_end_ms, opts.end_silence_ms)
+        if trailing_ms < shortest or self._utt is None:
+            return False
+        live = self.options.realtime or self.play is not None
+        decoding = False
         if not hasattr(self._utt, "samples"):
             text = self._partial
         elif self._preempt is not None:
-            text = self._preempt.result().text if self._preempt.done() else None
-        elif self.options.realtime or self.play is not None:
+            decoding = not self._preempt.done()
+            text = None if decoding else self._preempt.result().text
+        elif live:
             text = None  # the early decode has not started (a stale one still runs)
+            decoding = self._stale is not None and not self._stale.done()
         else:
             if self._early is None:
                 self._early = Future()
                 self._early.set_result(self.recognizer.transcribe(self._utt.samples))
             text = self._early.result().text
-        cue = finished_by(to_simplified(text), self.policy) if text else None
-        wait = {"reply": opts.reply_end_ms, "question": opts.question_end_ms}.get(cue or "", None)
-        return wait is not None and trailing_ms >= wait and trailing_ms < opts.end_silence_ms
+        wait = wait_ms(self._cue_of(text), opts)
+        if decoding or (live and text is None and hasattr(self._utt, "samples")
+                        and self.options.preemptive_after_s is not None):
+            return False
+        return trailing_ms >= wait
+
+    def _cue_of(self, text: str | None) -> Any:
+        """`endpointing.cue_of` on the words so far, judged once per text and bot line."""
+        if not text:
+            return None
+        key = (to_simplified(text), self.policy.state.asked, self.policy.state.open)
+        if self._cue is None or self._cue[0] != key:
+            self._cue = (key, cue_of(key[0], self.policy))
+        return self._cue[1]
 
     def _turn(self, ev: SpeechEnded) -> None:
         work_started = time.perf_counter()
@@ -446,6 +479,11 @@ class CallRunner:
         else:
             transcript = self.recognizer.transcribe(ev.audio)
         text, capped = capped_line(to_simplified(transcript.text))
+        self._decode_wait_s = 0.0
+        if utt is not None and hasattr(utt, "samples") and (self.options.realtime or self.play is not None):
+            # the part of the wait spent listening on for whisper's early decode, past its cue's wait
+            cue_wait = wait_ms(self._cue_of(text), self.turn_options) / 1000
+            self._decode_wait_s = max(0.0, self.t - end - cue_wait)
         heard = Heard(self.t, text, transcript.confidence, ev.level_dbfs, ev.snr_db,
                       transcript.language, transcript.language_prob)
         turn = self.policy.handle(heard)

@@ -67,6 +67,16 @@ class VadOptions:
     question (我的资料你们不是都有吗，还问我干嘛) is followed by pauses of up to 570 ms, so any
     shorter wait cuts customers off; raise `end_silence_ms` and this cue still ends questions at
     this wait."""
+    matched_end_ms: int = 400
+    """Silence that ends a turn whose words the matcher places strongly in the book and that end
+    complete (the semantic cue of `voicebot.endpointing`). No first clause of the fixtures reaches
+    that match (the cue fires on whole lines only), so the wait is set by people, not by the
+    fixtures: longer than the pause between the words of a phrase (≤ 150 ms in the fixtures), about
+    the 0.2–0.4 s people leave before they answer."""
+    open_end_ms: int = 1000
+    """Silence a turn waits when its words end mid-phrase (…因为, …然后, 我想问一下那个): the
+    customer is still speaking. vosk's own endpointer waits 1.0 s when its decoder is not in a final
+    state. The call's detector ends no utterance sooner than this (it is the longest wait)."""
     pre_roll_ms: int = 200
     """Audio kept before the detected start, so the recogniser hears the first consonant that
     the detector only counts as speech once it is voiced."""
