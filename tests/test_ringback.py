@@ -156,3 +156,15 @@ def test_other_tones_and_music_are_none() -> None:
 def test_ringing_after_speech_is_not_ringback(speech: np.ndarray) -> None:
     x = with_noise(np.concatenate([gap(0.5), speech, gap(0.5), cadence([440, 480], [2, 4], 12)]), 15)
     assert detect_ringback(x).kind == "none"
+
+
+@pytest.mark.engine
+def test_a_lone_short_tonal_burst_before_speech_is_no_ring(speech: np.ndarray) -> None:
+    """A steady vowel of a few hundred ms in the ringback band is not a ring (the shortest ring anywhere
+    is the UK's 0.4 s); the real telephone-band customer line that was taken for one is none too."""
+    x = with_noise(np.concatenate([gap(0.3), tone([430, 455], 0.25), gap(0.1), speech]), 15)
+    assert detect_ringback(x).kind == "none"
+    from voicebot.audio import read_audio
+    from helpers import customer_wav
+    line = read_audio(customer_wav("q13_no_rebate_tel8k.wav"))
+    assert detect_ringback(getattr(line, "samples", line)).kind == "none"

@@ -59,6 +59,10 @@ MAX_RING_S: Final = 3.0
 MAX_BURSTS_PER_RING: Final = 2
 """A ring is one or two bursts; more, evenly spaced, is a busy or congestion tone."""
 MIN_OFF_S: Final = 1.0
+MIN_SINGLE_RING_S: Final = 0.4
+"""A lone ring (no second one heard) must last this long to count: the shortest ring of any country is
+the UK's 0.4 s burst. A shorter lone tonal burst before speech is a steady vowel (measured: a 0.22 s
+vowel of a telephone-band customer line, q13_no_rebate_tel8k.wav, read as a foreign ring)."""
 """Shortest off time between rings (busy 0.35 s, congestion 0.7 s; ringing 2-4 s)."""
 PURITY: Final = 0.7
 """Share of a burst's power within a few Hz of its peaks: ~0.9 for a network tone at 10 dB SNR
@@ -270,6 +274,8 @@ def detect_ringback(samples: np.ndarray, rate: int = SAMPLE_RATE) -> RingbackRes
     if any(len(r) > MAX_BURSTS_PER_RING for r in rings) or any(s > MAX_RING_S for s in spans):
         return RingbackResult("none")
     if any(o < MIN_OFF_S for o in offs):
+        return RingbackResult("none")
+    if len(rings) == 1 and spans[0] < MIN_SINGLE_RING_S:
         return RingbackResult("none")
 
     # The last ring may be cut short by the answer: measure on the others when there are any.
