@@ -19,8 +19,11 @@ A row is `entry: <id>` (a book entry) or `drill: <id>` (a protocol drill or exch
 scripts_kb/drills.yaml: the trainee's line at its first step, scored by the drill's step scorer).
 
 Since the fresh v2 run, v2 is development data too (its misses were read, by class, for the general
-mechanisms of the scorer3 session). The fresh part now is FRESH3, written by a session that never saw
-the scorer; the lead adds the file on main and scores it once.
+mechanisms of the scorer3 session). Held-out v3 (62 entries + 15 protocol drills) was scored once
+by the lead with the scorer3 scorer (order 95.3 %, fluent 90.4 %), then read by the scorer4 session
+(its misses by class: protocol drills, indirect questions, consent conditions): DEV3, development data.
+The fresh part now is FRESH4, written by a session that never saw the scorer; the lead adds the file
+on main and scores it once.
 """
 from __future__ import annotations
 
@@ -39,7 +42,8 @@ from helpers import DATA
 TUNE = (DATA / "drill_graded_tune.yaml", DATA / "drill_graded.yaml")
 DEV = DATA / "drill_graded_heldout.yaml"
 DEV2 = DATA / "drill_graded_heldout2.yaml"
-FRESH3 = DATA / "drill_graded_heldout3.yaml"
+DEV3 = DATA / "drill_graded_heldout3.yaml"
+FRESH4 = DATA / "drill_graded_heldout4.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
@@ -60,12 +64,17 @@ DEV2_ORDER_FLOOR = 0.97
 were read by class (development data now): not a measure of generalising."""
 DEV2_FLUENT_FLOOR = 0.98
 """Held-out v2, measured once: 0.735 (222/302); with the scorer3 mechanisms 0.983 (297/302)."""
-FRESH3_ORDER_FLOOR = ORDER_TARGET
+DEV3_ORDER_FLOOR = 0.97
 """Held-out v3 (62 entries + 15 protocol drills), measured once by the lead with the scorer3 scorer:
-0.953 (367/385) — entries 0.961 (298/310), protocol drills 0.920 (69/75). Target met."""
-FRESH3_FLUENT_FLOOR = 0.90
-"""Held-out v3, measured once: 0.904 (338/374) — entries 0.935 (286/306), protocol drills 0.765 (52/68).
-The 100 % target is not met; the floor is the measured figure."""
+0.953 (367/385) — entries 0.961 (298/310), protocol drills 0.920 (69/75); then read (development
+data): 0.979 (377/385) with the scorer4 mechanisms."""
+DEV3_FLUENT_FLOOR = 0.93
+"""Held-out v3, measured once: 0.904 (338/374) — entries 0.935 (286/306), protocol drills 0.765 (52/68);
+0.933 (349/374) with the scorer4 mechanisms."""
+FRESH4_ORDER_FLOOR = ORDER_TARGET
+"""Held-out v4, never read: the issue's 95 %."""
+FRESH4_FLUENT_FLOOR = 0.95
+"""Held-out v4, never read: just under the development figure over v1–v3 (732/762 = 0.961)."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +186,8 @@ def test_tune_part(book, matcher) -> None:
 @pytest.mark.parametrize("path, order_floor, fluent_floor", [
     (DEV, DEV_ORDER_FLOOR, DEV_FLUENT_FLOOR),
     (DEV2, DEV2_ORDER_FLOOR, DEV2_FLUENT_FLOOR),
-], ids=["dev_v1", "dev_v2"])
+    (DEV3, DEV3_ORDER_FLOOR, DEV3_FLUENT_FLOOR),
+], ids=["dev_v1", "dev_v2", "dev_v3"])
 def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
     """The held-out sets already scored once and read since: development data, floors as measured."""
     figures = measure(book, matcher, _load((path,)))
@@ -187,8 +197,8 @@ def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: 
     assert figures.fluent >= fluent_floor, figures.misordered
 
 
-FRESH_PARTS = [(FRESH3, FRESH3_ORDER_FLOOR, FRESH3_FLUENT_FLOOR)]
-"""Held-out sets never read nor tuned on. FRESH3 is written by a session that never saw the scorer
+FRESH_PARTS = [(FRESH4, FRESH4_ORDER_FLOOR, FRESH4_FLUENT_FLOOR)]
+"""Held-out sets never read nor tuned on. FRESH4 is written by a session that never saw the scorer
 and added on main by the lead: until then this test errors (missing file), it is never skipped."""
 
 

@@ -394,7 +394,8 @@ def hesitation_penalty(timing: Timing | None) -> float:
 def score_key_points(entry: Entry, answer: str, book: KnowledgeBase, wording: float) -> tuple[KeyPointResult, ...]:
     """Each key point with its coverage in the answer: the point's own words, its anchor (the book's
     words for it), or, for a point the book's answer does not put in words, the wording score. A
-    point about the work id is made when the settings' 工号 is said."""
+    point about the work id (告诉工号, not a phrase of the book's line) is made when the settings' 工号 is
+    said; a point that is the book's own words (我的工号是) must be said (工号8086 alone is a partial answer)."""
     answer_key = _key(_syl(answer))
     reference = "".join(standard_lines(entry, book))
     reference_key = _key(_syl(reference))
@@ -409,7 +410,7 @@ def score_key_points(entry: Entry, answer: str, book: KnowledgeBase, wording: fl
             coverage = max(coverage, _coverage(anchor, answer_key))
         elif _coverage(point_key, reference_key) < KEY_POINT_MADE:
             coverage = max(coverage, wording)
-        if _WORK_ID_KEY in point and work_id and work_id in _plain(answer):
+        if _WORK_ID_KEY in point and not anchor and work_id and work_id in _plain(answer):
             coverage = 100.0
         out.append(KeyPointResult(point=text, coverage=coverage, made=coverage >= KEY_POINT_MADE))
     return tuple(out)

@@ -244,7 +244,7 @@ match is followed by one is not made."""
 QUESTION: Final = re.compile(r"(?:吗|么|呢|嘛)$|是否|要不要|需不需要|用不用|可不可以|能不能|是不是|好不好|行不行|对不对|"
                              r"有没有|在哪|哪里|哪儿|为什么")
 """A clause that asks (a question back: 要不要给您回个电话呢, 营业网点在哪儿) asserts nothing."""
-CONSENT: Final = re.compile(r"(?:如果|要是|假如|只要|等|若)[^，。]{0,4}(?<![不没当算])(?:同意|愿意|需要|考虑好|想好|决定|点头|接受)|"
+CONSENT: Final = re.compile(r"(?:如果|要是|假如|只要|等|若)[^，。]{0,4}(?<![不没当算])(?:同意|愿意|需要|考虑好|想好|决定|点头|接受|觉得合适|觉得可以|觉得行|觉得不错|感兴趣|有兴趣)|"
                             r"(?<![不没当算])(?<!当您)(?<!算您)(?:同意|愿意|需要|点头|考虑好|想好)[^，。]{0,3}(?:的话|以后|之后|后|了)|(?<![不没])经过您的?同意")
 """A move made on the customer's consent (您愿意的话可以直接帮您办, 您点头了我们才能在线帮您办) is the
 book's offer (问题3 您同意我们可以在线为您办理), not a move made on the spot."""
@@ -288,12 +288,21 @@ TAG_QUESTION: Final = re.compile(r"(?:好吗|好吧|行吗|行不行|好不好|�
 """A tag after a statement (您先挂机核实一下好吗) leaves it a statement."""
 
 
+INDIRECT: Final = re.compile(r"(?:问问|问一下|问一问|查查|查一下|看看|看一下|确认一下|核实一下|打听)[^，。]{0,12}$")
+"""A question word after one of these is an indirect question inside a statement (您先挂了打10086问问这个号码
+是不是移动的): the clause tells the customer to do something, it does not ask them."""
+
+
 def asks(clause: str, asked: bool = False) -> bool:
-    """The clause is a question back, not a statement (a tag such as 好吗 at its end does not count)."""
+    """The clause is a question back, not a statement (a tag such as 好吗 at its end does not count,
+    nor an indirect question: 打10086问问是不是移动的)."""
     can = canon(clause)
     if TAG_QUESTION.search(can):
         return False
-    return asked or bool(QUESTION.search(can))
+    found = QUESTION.search(can)
+    if found and not asked and INDIRECT.search(can[:found.start()]):
+        return False
+    return asked or bool(found)
 
 
 def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
