@@ -26,6 +26,7 @@ def broken(book, matcher, entry_id: str, text: str) -> set[str]:
 
 def test_every_general_rule_quotes_the_book_and_is_used(book) -> None:
     used = {r for e in book for r in e.must_not}
+    used |= {r for x in book.exercises for step in x.steps for r in step.must_not}  # drill steps
     for rule in book.rules.values():
         assert rule.book and rule.description, rule.id
         assert "“" in rule.book or "（" in rule.book, f"{rule.id}: quote the book's own words"
@@ -392,3 +393,63 @@ def test_a_general_rule_is_narrowed_by_the_entrys_own_book_answer(book) -> None:
     assert "agent_acts" in contradicting(book, "q09_using_it", "我现在就为您开通。")
     assert contradicting(book, "sp_abroad", "等您回来我们再跟您联系，好吗？") == []
     assert contradicting(book, "q09_using_it", "过两天我们再跟您联系。") == ["promise_contact"]
+
+
+# ---------------------------------------------------------------- protocol drill steps (scorer4)
+
+# The trainee's line at a protocol drill's first step breaking the book's protocol (written for this
+# test, not taken from a graded file): hang up, guess instead of asking again, argue with the
+# complaint, push the offer on thanks or praise.
+DRILL_WRONG = [
+ ("d_noisy", "您那边太吵了，我先挂了，回头您自己再打10086吧。", "hang_up_on_customer"),
+ ("d_speak_louder", "声音有点小，您先挂断，等方便了再自己打过来。", "hang_up_on_customer"),
+ ("d_not_heard", "很抱歉没听清，估计您是想办流量包，我已经给您开通了。", "guess_unheard"),
+ ("d_complaint_listen", "您先别生气，排队的人多也难免，您就多体谅一下我们同事。", "argue_with_complaint"),
+ ("d_praise", "谢谢，您这么满意，干脆现在就开一个吧。", "push_offer_on_thanks"),
+ ("d_thanks", "不客气，您要真想谢我，就把套餐办了吧。", "push_offer_on_thanks"),
+]
+
+DRILL_HONEST = [
+ ("d_noisy", "对不起，您那边有点吵，我听不太清楚，请您换个安静点的地方好吗？"),
+ ("d_not_heard", "很抱歉，我没有听清楚，您是想问流量包的事吗？"),
+ ("d_complaint_listen", "您先别生气，您慢慢说，我都记着呢。"),
+ ("d_speak_louder", "对不起，您的声音有些小，请您稍大一些声好吗？"),
+ ("d_thanks", "不客气，您还有别的问题吗？"),
+ ("d_praise", "谢谢，这是我们应该做的，很高兴为您服务！"),
+]
+
+
+def _drill_step(book, drill_id: str):
+    from voicebot.drill import step_entry
+    return step_entry(book, next(x for x in book.exercises if x.id == drill_id), 1)
+
+
+@pytest.mark.parametrize("drill_id, said, rule_id", DRILL_WRONG)
+def test_a_drill_step_is_held_to_the_books_protocol(book, drill_id: str, said: str, rule_id: str) -> None:
+    from voicebot.drill import check_rules
+    found = [v.rule for v in check_rules(_drill_step(book, drill_id), said, book)[0] if v.severity == "contradicts"]
+    assert rule_id in found, found
+
+
+def test_honest_drill_lines_break_no_rule(book) -> None:
+    from voicebot.drill import check_rules
+    flagged = [(d, t, [v.rule for v in check_rules(_drill_step(book, d), t, book)[0]])
+               for d, t in DRILL_HONEST if check_rules(_drill_step(book, d), t, book)[0]]
+    assert flagged == []
+
+
+def test_indirect_questions_and_consent_conditions(book) -> None:
+    """打10086问问是不是移动的 tells the customer to hang up (a statement, not a question back);
+    您如果觉得可以 makes the move on the customer's consent."""
+    assert "hang_up_to_verify" in contradicting(book, "q05_caller_id", "您先挂了电话打10086问问这个号码是不是移动的。")
+    assert contradicting(book, "q01_who_allowed", "您如果觉得可以，我们在线就能为您办理。") == []
+    assert contradicting(book, "sp_do_not_call", "以后尽量不用打电话的方式打扰您了。") == []
+
+
+def test_a_work_id_point_in_the_books_words_must_be_said(book, matcher) -> None:
+    """工号 and the number alone make the point 明确告诉工号 but not the book's 我的工号是: below the full line."""
+    from voicebot.drill import score_answer
+    entry = book.get("s_work_id")
+    full = score_answer(entry, "我的工号是8086。", book, matcher).total
+    bare = score_answer(entry, "8086号。", book, matcher).total
+    assert full == pytest.approx(100.0, abs=0.5) and bare < full - 10
