@@ -165,6 +165,12 @@ def fill_values(text: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
 
 
+def fill_pattern(pattern: str, values: Mapping[str, str]) -> str:
+    """A pattern's `{工号}` → the settings' value, escaped and in the form `plain` gives the clause
+    ((?!{工号})[0-9]{4}: a number other than the agent's own work id)."""
+    return _PLACEHOLDER.sub(lambda m: re.escape(plain(str(values[m.group(1)]))) if m.group(1) in values else m.group(0), pattern)
+
+
 # ---------------------------------------------------------------- the rules and what breaking one says
 
 @dataclass(frozen=True)
@@ -277,6 +283,7 @@ def _tail_negated(text: str, end: int) -> bool:
 def clause_spans(text: str) -> list[tuple[str, bool]]:
     """The text's clauses, each with whether it is a question (ends with ？ or asks by its words)."""
     out: list[tuple[str, bool]] = []
+    text = re.sub(r"(?<=[A-Za-z])\.(?=\s|$)", "。", text)   # an English sentence ends at its full stop
     for m in re.finditer(r"[^。！？!?；;，,]+([。！？!?；;，,]*)", text):
         asked = "?" in m.group(1) or "？" in m.group(1)
         for part in clauses(m.group(0)):
@@ -293,11 +300,18 @@ INDIRECT: Final = re.compile(r"(?:问问|问一下|问一问|查查|查一下|�
 是不是移动的): the clause tells the customer to do something, it does not ask them."""
 
 
+SUGGESTION: Final = re.compile(r"^(?:那|那您|您)?(?:要不|不如|干脆|建议|还是)")
+"""A clause opening with a suggestion (要不您找个同事再跟您说？, 不如您先挂了？) tells the customer what to
+do even when it ends with a question mark."""
+
+
 def asks(clause: str, asked: bool = False) -> bool:
     """The clause is a question back, not a statement (a tag such as 好吗 at its end does not count,
     nor an indirect question: 打10086问问是不是移动的)."""
     can = canon(clause)
     if TAG_QUESTION.search(can):
+        return False
+    if SUGGESTION.search(can):
         return False
     found = QUESTION.search(can)
     if found and not asked and INDIRECT.search(can[:found.start()]):
@@ -313,7 +327,7 @@ def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
     or when the move is made on the customer's consent (您愿意的话可以直接帮您办)."""
     out: list[Hit] = []
     examples = [fill_values(e, values) for e in rule.examples]
-    compiled = [re.compile(p) for p in rule.patterns]
+    compiled = [re.compile(fill_pattern(p, values)) for p in rule.patterns]
     spans = clause_spans(text)
     for n, (clause, asked) in enumerate(spans):
         can = canon(clause)
@@ -417,7 +431,7 @@ FACT_NOT_NEGATION: Final = re.compile(
     r"不过(?!多)|不断|不便|不少|不错|不仅|不管|不论|无论|没关系|没问题|没事|不客气|不好意思|不但|不然|别的|别人|别处|"
     r"识别|区别|特别|分别|告别|类别|级别|个别|非常|不久|未来|无线|无限|^没有关系$|要不(?!要)|不如")
 """Words holding a negation character that negate nothing (给您带来的不便, 系统识别, 非常抱歉)."""
-FACT_SKIP: Final = re.compile(r"如果|要是|假如|万一|的话|是否|吗|什么|怎么|哪|谁|多少|(.)不\1|(.)没\2")
+FACT_SKIP: Final = re.compile(r"如果|要是|假如|万一|的话|是否|吗|什么|(?<![没不])怎么|哪|谁|多少|(.)不\1|(.)没\2")
 """Clauses that assert nothing: conditions (如果您不接受这种方式) and questions (开不开通)."""
 FACT_FILLER: Final = frozenset("的了吗呢吧啊呀嘛我您们是在也都就这那个一和跟与把给为很再还又哦嗯啦着过到会要有能可以让请先")
 """Characters left out when two clauses' facts are compared (function words and modals; 会/有/是
