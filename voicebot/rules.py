@@ -238,6 +238,7 @@ def _negated_before(text: str, start: int) -> bool:
     if resets:
         window = window[resets[-1].end():]
     window = _STATE.sub(lambda m: "＃" * len(m.group()), window)
+    window = FACT_NOT_NEGATION.sub(lambda m: "＃" * len(m.group()), window)   # 要不您…, 别的都…, 不好意思
     condition = _CONDITION.search(window)
     if condition:
         window = window[:condition.start()]
@@ -261,6 +262,7 @@ inside its match is the claim's own. Other patterns (an actor … a verb) are ne
 
 def _negated_within(match: str) -> bool:
     masked = _STATE.sub(lambda m: "＃" * len(m.group()), match)
+    masked = FACT_NOT_NEGATION.sub(lambda m: "＃" * len(m.group()), masked)
     return negates(masked) or bool(_MORE_NEGATION.search(masked))
 
 
