@@ -73,7 +73,7 @@ DEV3_FLUENT_FLOOR = 0.97
 0.976 (365/374) with the scorer4 mechanisms."""
 FRESH4_ORDER_FLOOR = ORDER_TARGET
 """Held-out v4, never read: the issue's 95 %."""
-FRESH4_FLUENT_FLOOR = 0.95
+FRESH4_FLUENT_FLOOR = 0.98
 """Held-out v4, never read: just under the development figure over v1–v3 (748/762 = 0.982)."""
 
 

@@ -453,3 +453,35 @@ def test_a_work_id_point_in_the_books_words_must_be_said(book, matcher) -> None:
     full = score_answer(entry, "我的工号是8086。", book, matcher).total
     bare = score_answer(entry, "8086号。", book, matcher).total
     assert full == pytest.approx(100.0, abs=0.5) and bare < full - 10
+
+
+# New wordings of the frames added by scorer4 (none taken from a graded file), and honest neighbours.
+SCORER4_WRONG = [
+ ("q10_office_name", "您喊我老李就行，有事找我。", "personal_name"),
+ ("q09_using_it", "这个业务我也不太熟悉，您见谅。", "professes_ignorance"),
+ ("q09_using_it", "要不您找其他同事问问？", "dismissive"),
+ ("q23_why_not_now", "开通以后不会通知您，您自己上营业厅查吧。", "no_sms_notice"),
+ ("q06_hk_macau_taiwan", "港澳台都算在大陆31个省里面。", "hk_in_mainland"),
+ ("q22_everyone", "这个活动一直都有，您随时可以开。", "offer_for_everyone"),
+ ("q02_why_my_data", "麻烦您把身份证号报给我核对一下。", "ask_personal_data"),
+ ("s_work_id", "工号您就记1234吧。", "wrong_work_id"),
+ ("f_foreign_caller", "This is Beijing Mobile. We have a new package for you. Shall I open it?", "pitch_in_english"),
+]
+
+SCORER4_HONEST = [
+ ("q06_hk_macau_taiwan", "港澳台不属于大陆31个省之内，接听是要收费的。"),
+ ("s_work_id", "我的工号是8086，您记一下。"),
+ ("q19_why_call_10086", "您稍后拨打10086，前台的工作人员会给您答复的。"),
+ ("q26_charge_refund", "先收取费用，之后返给您优惠券。"),
+ ("q09_using_it", "不好意思，这个我跟您详细说一下。"),
+]
+
+
+@pytest.mark.parametrize("entry_id, said, rule_id", SCORER4_WRONG)
+def test_scorer4_frames_catch_new_wordings(book, entry_id: str, said: str, rule_id: str) -> None:
+    assert rule_id in contradicting(book, entry_id, said)
+
+
+def test_scorer4_frames_spare_honest_answers(book) -> None:
+    flagged = [(e, t, contradicting(book, e, t)) for e, t in SCORER4_HONEST if contradicting(book, e, t)]
+    assert flagged == []
