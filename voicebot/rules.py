@@ -15,7 +15,10 @@ Negation is read by meaning, clause by clause: a cue before the claim (不会给
 complement after it (发不了短信, 找不到我), a cue inside an actor…verb frame (我们这边不会再回电话给您),
 double negation (不经过您同意不会给您开), a condition's own negation (没开的话, 您要是不满意) that
 reaches nothing, a question back (要不要给您回个电话呢) and a move made on the customer's consent
-(您愿意的话可以直接帮您办) that assert nothing.
+(您愿意的话可以直接帮您办) that assert nothing. An indirect question (打10086问问是不是移动的), a
+suggestion ending in a question mark (要不您找个同事？) and an English sentence before a question are
+statements; words that hold a negation but negate nothing (要不, 别的, 不好意思) negate no claim.
+Patterns may name a settings value ({工号}: a number other than the agent's own work id).
 
 Scope `general` (promised contact, acting on the spot, blaming the customer…) holds on every entry,
 less the examples and patterns the entry's own book answer says (`without_book`): the book's
