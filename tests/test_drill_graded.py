@@ -22,7 +22,12 @@ Since the fresh v2 run, v2 is development data too (its misses were read, by cla
 mechanisms of the scorer3 session). Held-out v3 (62 entries + 15 protocol drills) was scored once
 by the lead with the scorer3 scorer (order 95.3 %, fluent 90.4 %), then read by the scorer4 session
 (its misses by class: protocol drills, indirect questions, consent conditions): DEV3, development data.
-The fresh part now is FRESH4, written by a session that never saw the scorer; the lead adds the file
+Held-out v4 (62 entries + 16 protocol drills) was scored once by the lead with the scorer4 scorer
+(order 96.2 %, fluent 86.9 %), then read by the scorer5 session (its misses by class: claims with no
+frame, stated the other way round; protocol drills; filler-only partial answers): DEV4, development data.
+The scorer5 mechanisms are general (the `opposite` rules of scripts_kb/rules.yaml: a claim's two poles,
+the book deciding entry by entry which one it states; frames for moves), never a copy of a v4 phrase.
+The fresh part now is FRESH5, written by a session that never saw the scorer; the lead adds the file
 on main and scores it once.
 """
 from __future__ import annotations
@@ -43,7 +48,8 @@ TUNE = (DATA / "drill_graded_tune.yaml", DATA / "drill_graded.yaml")
 DEV = DATA / "drill_graded_heldout.yaml"
 DEV2 = DATA / "drill_graded_heldout2.yaml"
 DEV3 = DATA / "drill_graded_heldout3.yaml"
-FRESH4 = DATA / "drill_graded_heldout4.yaml"
+DEV4 = DATA / "drill_graded_heldout4.yaml"
+FRESH5 = DATA / "drill_graded_heldout5.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
@@ -62,22 +68,29 @@ DEV_FLUENT_FLOOR = 1.0
 DEV2_ORDER_FLOOR = 0.97
 """Held-out v2, measured once: 0.906 (281/310); with the scorer3 mechanisms 0.974 (302/310). Its misses
 were read by class (development data now): not a measure of generalising."""
-DEV2_FLUENT_FLOOR = 0.98
-"""Held-out v2, measured once: 0.735 (222/302); with the scorer3 mechanisms 0.983 (297/302)."""
+DEV2_FLUENT_FLOOR = 0.99
+"""Held-out v2, measured once: 0.735 (222/302); with the scorer3 mechanisms 0.983 (297/302), with
+scorer5's 0.993 (300/302)."""
 DEV3_ORDER_FLOOR = 0.97
 """Held-out v3 (62 entries + 15 protocol drills), measured once by the lead with the scorer3 scorer:
 0.953 (367/385) — entries 0.961 (298/310), protocol drills 0.920 (69/75); then read (development
 data): 0.982 (378/385) with the scorer4 mechanisms."""
-DEV3_FLUENT_FLOOR = 0.97
+DEV3_FLUENT_FLOOR = 0.99
 """Held-out v3, measured once: 0.904 (338/374) — entries 0.935 (286/306), protocol drills 0.765 (52/68);
-0.976 (365/374) with the scorer4 mechanisms."""
-FRESH4_ORDER_FLOOR = ORDER_TARGET
-"""Held-out v4 (62 entries + 16 protocol drills), never read, measured once by the lead with the scorer4
-scorer: 0.962 (375/390) — entries 0.987 (306/310), protocol drills 0.862 (69/80). Target met."""
-FRESH4_FLUENT_FLOOR = 0.86
-"""Held-out v4, measured once: 0.869 (273/314) — entries 0.891 (221/248), protocol drills 0.788 (52/66),
-against 0.982 on the development parts v1–v3: the 100 % target is not met on unseen wordings; the
-floor is the measured figure."""
+0.976 (365/374) with the scorer4 mechanisms, 0.992 (371/374) with scorer5's."""
+DEV4_ORDER_FLOOR = 0.98
+"""Held-out v4 (62 entries + 16 protocol drills), measured once by the lead with the scorer4 scorer:
+0.962 (375/390) — entries 0.987 (306/310), protocol drills 0.862 (69/80); then read (development data):
+0.987 (385/390) with the scorer5 mechanisms."""
+DEV4_FLUENT_FLOOR = 0.99
+"""Held-out v4, measured once: 0.869 (273/314) — entries 0.891 (221/248), protocol drills 0.788 (52/66);
+0.994 (312/314) with the scorer5 mechanisms (left: 问题6's 开了加油包就不收漫游费 — the book says both
+收费 and 不收漫游费 there, for different places — and 问题23's 三个月才生效)."""
+FRESH5_ORDER_FLOOR = ORDER_TARGET
+"""Held-out v5, never read nor tuned on: the order target."""
+FRESH5_FLUENT_FLOOR = 0.99
+"""Held-out v5: just under the development parts' figure with the scorer5 mechanisms (v1–v4: 1.0,
+0.993, 0.992, 0.994; 1069/1076 = 0.9935 together); the target is 1.0."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +203,8 @@ def test_tune_part(book, matcher) -> None:
     (DEV, DEV_ORDER_FLOOR, DEV_FLUENT_FLOOR),
     (DEV2, DEV2_ORDER_FLOOR, DEV2_FLUENT_FLOOR),
     (DEV3, DEV3_ORDER_FLOOR, DEV3_FLUENT_FLOOR),
-], ids=["dev_v1", "dev_v2", "dev_v3"])
+    (DEV4, DEV4_ORDER_FLOOR, DEV4_FLUENT_FLOOR),
+], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4"])
 def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
     """The held-out sets already scored once and read since: development data, floors as measured."""
     figures = measure(book, matcher, _load((path,)))
@@ -200,8 +214,8 @@ def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: 
     assert figures.fluent >= fluent_floor, figures.misordered
 
 
-FRESH_PARTS = [(FRESH4, FRESH4_ORDER_FLOOR, FRESH4_FLUENT_FLOOR)]
-"""Held-out sets never read nor tuned on. FRESH4 is written by a session that never saw the scorer
+FRESH_PARTS = [(FRESH5, FRESH5_ORDER_FLOOR, FRESH5_FLUENT_FLOOR)]
+"""Held-out sets never read nor tuned on. FRESH5 is written by a session that never saw the scorer
 and added on main by the lead: until then this test errors (missing file), it is never skipped."""
 
 

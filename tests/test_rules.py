@@ -485,3 +485,135 @@ def test_scorer4_frames_catch_new_wordings(book, entry_id: str, said: str, rule_
 def test_scorer4_frames_spare_honest_answers(book) -> None:
     flagged = [(e, t, contradicting(book, e, t)) for e, t in SCORER4_HONEST if contradicting(book, e, t)]
     assert flagged == []
+
+
+# ---------------------------------------------------------------- scorer5: a claim's two poles, as data
+
+# New wordings (written for this test, none taken from a graded file): a claim of the book's answer
+# stated the other way round, or a move no frame knew yet.
+SCORER5_WRONG = [
+ ("q15_how_number", "您的号码是我们特意筛选出来的优质客户。", "opposite_random"),
+ ("q15_how_number", "这个号码不是随机的，是系统挑中的。", "opposite_random"),
+ ("p_315_gala", "这个钱移动是不收的，都是sp商自己扣。", "opposite_collect"),
+ ("sp_abroad_rate", "在那边接听和在大陆接听收费标准不同。", "opposite_same"),
+ ("q11_accent", "我们跟本地员工对业务的熟练程度还是有区别的。", "opposite_same"),
+ ("o_department", "想办理的话只能您自己到营业厅去办。", "opposite_online"),
+ ("p_315_measures", "我们这边是不接受外界监督的。", "opposite_supervision"),
+ ("q09_using_it", "您到底想问什么？", "impatient_with_customer"),
+ ("q21_your_benefit", "您就当帮我完成这个月的任务吧。", "plead_for_self"),
+ ("sp_manager", "领导，这有个客户在闹，您来应付一下。", "disparage_customer"),
+ ("q27_mandarin", "是您那边的网络太差了，我说得很清楚。", "blame_device"),
+ ("q09_using_it", "我是北京移动合作方的客服。", "not_beijing_mobile"),
+ ("q09_using_it", "我们这边不算移动的正式员工。", "not_beijing_mobile"),
+ ("q08_owner", "不是机主也没关系，照样办。", "open_for_non_owner"),
+ ("f_foreign_caller", "Beijing Mobile here. You have to speak Chinese to me.", "order_foreigner_about"),
+]
+
+SCORER5_HONEST = [
+ ("q15_how_number", "您的号码是系统随机抽到的，不是特意挑的。"),
+ ("q11_accent", "我口音跟北京人不一样，但我们确实是北京移动的客服。"),
+ ("sp_abroad_rate", "收费标准和您在国内接电话是一样的。"),
+ ("p_315_gala", "这个钱不是我们赚的，我们只负责代收。"),
+ ("o_department", "您也可以去营业厅办理，电话里也能直接办。"),
+ ("q27_suggestion", "谢谢您支持我们的工作。"),
+ ("sp_abroad", "我们想给您介绍流量加油包的优惠，不过您在国外接电话是收费的。"),
+ ("q06_hk_macau_taiwan", "只有内地31个省不收漫游费，港澳台接电话要收费。"),
+ ("p_sell_data", "欢迎您监督我们的工作，有意见随时提。"),
+ ("d_off_topic_1", "非常抱歉，现在是工作时间，跟业务无关的问题不方便回答。"),
+]
+
+
+@pytest.mark.parametrize("entry_id, said, rule_id", SCORER5_WRONG)
+def test_scorer5_claims_stated_the_other_way_round_are_caught(book, entry_id: str, said: str, rule_id: str) -> None:
+    """Caught, by the rule named (an earlier check, such as the book-fact polarity, may catch it first:
+    an `opposite` rule is then checked on its own)."""
+    found = _contradicting_any(book, entry_id, said)
+    rule = book.rules[rule_id]
+    if rule.kind == rules.OPPOSITE_KIND:
+        book_text = "。".join(standard_lines(book.get(entry_id), book))
+        assert found and rules.opposed([rule], book_text, said, book.settings) is not None, found
+    else:
+        assert rule_id in found, found
+
+
+def _contradicting_any(book, item_id: str, text: str) -> list[str]:
+    """Contradicting rules on an entry, or on a drill step named `d_…_N`."""
+    from voicebot.drill import check_rules, step_entry
+    if item_id.startswith("d_"):
+        drill_id, n = item_id.rsplit("_", 1)
+        entry = step_entry(book, next(x for x in book.exercises if x.id == drill_id), int(n))
+    else:
+        entry = book.get(item_id)
+    return [v.rule for v in check_rules(entry, text, book)[0] if v.severity == "contradicts"]
+
+
+def test_scorer5_poles_spare_honest_answers(book) -> None:
+    flagged = [(e, t, _contradicting_any(book, e, t)) for e, t in SCORER5_HONEST if _contradicting_any(book, e, t)]
+    assert flagged == []
+
+
+def test_the_book_decides_which_pole_an_entry_holds(book) -> None:
+    """An `opposite` rule is listed on no entry: where the book states one pole (问题15 随机抽取) the other
+    is wrong; where it states both (问题6: 要收费 and 不收取国际漫游费) or neither, the rule says nothing."""
+    from voicebot.drill import standard_lines
+    charge = book.rules["opposite_charge"]
+    sides = lambda entry_id: {p.side for p in rules.poles(charge, "。".join(standard_lines(book.get(entry_id), book)), book.settings)}
+    assert sides("sp_abroad_rate") == {0} and sides("q05_roaming_10086") == {1} and sides("q06_hk_macau_taiwan") == {0, 1}
+    rate = "。".join(standard_lines(book.get("sp_abroad_rate"), book))
+    assert rules.opposed([charge], rate, "您在国外接听这通电话不花钱。", book.settings) is not None
+    assert rules.opposed([charge], rate, "您在国外接听这通电话也是要花钱的。", book.settings) is None
+    assert _contradicting_any(book, "q24_recording", "这个业务是免费的。") == []      # the book says nothing of it there
+    found = rules.opposed([book.rules["opposite_random"]], "号码也是随机抽取到的。", "是专门挑出来的号码。", book.settings)
+    assert found is not None and "随机抽取到的" in found.message and "专门挑出来的号码" in found.message
+    assert rules.opposed([book.rules["opposite_random"]], "号码也是随机抽取到的。", "是不是专门挑的？", book.settings) is None
+
+
+def test_a_rule_narrowed_whole_where_the_book_makes_its_move(book) -> None:
+    """d_ringback: the book hangs up (直接挂断), so hanging up in any words is right there (narrow: rule);
+    opening the call is not."""
+    assert _contradicting_any(book, "d_ringback_1", "先挂了吧。") == []
+    assert _contradicting_any(book, "d_ringback_1", "我直接挂掉。") == []
+    assert "speak_on_foreign_ringback" in _contradicting_any(book, "d_ringback_1", "您好，这里是北京移动10086。")
+    assert "hang_up_on_customer" in _contradicting_any(book, "d_noisy_1", "您那边太吵了，那我就挂了。")
+
+
+def test_a_filler_only_answer_is_above_a_contradicting_one(book, matcher) -> None:
+    """嗯嗯 to a thanks says nothing, but nothing wrong: the honest floor, above an answer pushing the
+    offer; silence stays 0."""
+    from voicebot.drill import HONEST_FLOOR
+    entry = book.get("s_thanks")
+    filler = score_answer(entry, "嗯嗯。", book, matcher)
+    push = score_answer(entry, "别客气，您要谢我就办一个流量加油包吧。", book, matcher)
+    assert not filler.no_answer and filler.total == HONEST_FLOOR
+    assert "push_offer_on_thanks" in {v.rule for v in push.violations} and push.total < filler.total
+    assert score_answer(entry, "  。", book, matcher).total == 0
+
+
+def test_kb_check_reports_malformed_opposite_rules(tmp_path: Path) -> None:
+    path = _copy_book(tmp_path)
+    text = (path / "rules.yaml").read_text(encoding="utf-8")
+    (path / "rules.yaml").write_text(text + """
+- id: pole_without_patterns
+  kind: opposite
+  description: 没有说法
+  book: 问题15“号码也是随机抽取到的”
+  examples: [随机]
+- id: pole_bad_topic
+  kind: opposite
+  description: 话题不对
+  book: 问题15“号码也是随机抽取到的”
+  patterns: ['随机']
+  topic: lots
+- id: claim_with_opposites
+  description: 不该有 opposites
+  book: 问题15“号码也是随机抽取到的”
+  patterns: ['随机']
+  opposites:
+    patterns: ['挑']
+  narrow: sometimes
+""", encoding="utf-8")
+    joined = "\n".join(_problems(path))
+    assert "pole_without_patterns (kind opposite) needs `patterns`" in joined
+    assert "pole_bad_topic: `topic` must be a whole number" in joined
+    assert "claim_with_opposites: `opposites` belongs to kind opposite" in joined
+    assert "unknown narrow 'sometimes'" in joined

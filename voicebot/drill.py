@@ -310,7 +310,9 @@ _GENERAL_CACHE: dict[tuple[int, str], tuple[rules.Rule, ...]] = {}
 def rules_of(entry: Entry, book: KnowledgeBase) -> list[rules.Rule]:
     """The rules an answer to `entry` is held to: the book's (its must_not and scope `all`), then every
     rule of scope `general`, less the examples and patterns its own book answer says (问题23's 我们现在为您
-    开通 keeps 我帮您插个队 wrong there); cached per book and entry."""
+    开通 keeps 我帮您插个队 wrong there), or without the whole rule when it says `narrow: rule` and the
+    book's answer makes its move (d_ringback's 直接挂断: 先挂了吧 is the book's move too); cached per
+    book and entry."""
     own = book.rules_for(entry)
     key = (id(book), entry.id + "|" + "|".join(entry.answer))
     general = _GENERAL_CACHE.get(key)
@@ -319,6 +321,8 @@ def rules_of(entry: Entry, book: KnowledgeBase) -> list[rules.Rule]:
         kept = []
         for rule in book.rules.values():
             if rule.scope == "general" and rule not in own and entry.language == "zh":
+                if rule.narrow == "rule" and rules.check([rule], text, book.settings):
+                    continue   # the book's own answer makes this move here (d_ringback: 直接挂断): no wording of it is wrong
                 narrowed = rules.without_book(rule, text, book.settings)
                 if narrowed is not None:
                     kept.append(narrowed)
@@ -333,12 +337,16 @@ def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[V
     The entry's `must_not` and the general rules (scripts_kb/rules.yaml, see `voicebot.rules`);
     if none of them is a contradicting claim, a clause stating one of the book answer's facts with
     the opposite polarity (`rules.contradiction`: 没有录音 against 是有录音的), which needs no rule
-    written; then the per-call caps of 特殊问题3 applied to this answer alone (a whole call's lines go to
+    written, or the other pole of a claim the book states one way (`rules.opposed`, the `opposite`
+    rules of rules.yaml: 随机抽取 against 专门挑的, 收费 against 免费); then the per-call caps of 特殊问题3 applied to this answer alone (a whole call's lines go to
     `rules.overused` in one call)."""
     book_text = "。".join(standard_lines(entry, book))
     found = list(rules.check(rules_of(entry, book), answer, book.settings))
     if entry.language == "zh" and not any(v.severity == "contradicts" for v in found):
         opposite = rules.contradiction(book_text, answer)
+        if opposite is None:
+            poles = [r for r in rules_of(entry, book) if r.kind == rules.OPPOSITE_KIND]
+            opposite = rules.opposed(poles, book_text, answer, book.settings)
         if opposite is not None:
             found.append(opposite)
     words = book.protocols.words_to_avoid
@@ -450,7 +458,13 @@ def banded(merit: float, contradicting: bool) -> float:
 
 def score_answer(entry: Entry, answer_text: str, book: KnowledgeBase, matcher: Matcher,
                  timing: Timing | None = None) -> Score:
-    """Score one answer against the entry's standard answer and the book's rules."""
+    """Score one answer against the entry's standard answer and the book's rules. Only fillers (嗯嗯,
+    喂？喂？) is an answer that says nothing: the honest floor, above any answer that contradicts the
+    book; nothing at all (silence, an empty line) scores 0."""
+    if not canon(answer_text) and _plain(answer_text):
+        return Score(entry_id=entry.id, answer=answer_text, total=HONEST_FLOOR, tier=tier_of(HONEST_FLOOR),
+                     key_points=tuple(KeyPointResult(book.fill(k), 0.0, False) for k in entry.key_points),
+                     wording=0.0, content=0.0, timing=timing)
     if not canon(answer_text):
         return Score(entry_id=entry.id, answer=answer_text, total=0.0, tier=tier_of(0.0),
                      key_points=tuple(KeyPointResult(book.fill(k), 0.0, False) for k in entry.key_points),

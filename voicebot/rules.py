@@ -10,6 +10,10 @@ A rule comes from `scripts_kb/rules.yaml` (general rules, referenced by id) or f
   (不会收费 against 会收费) is not made.
 - `missing`: something the agent must say (the work id, 服务用语7).
 - `first`: something the answer must open with (问题17 应先道歉).
+- `opposite`: two poles of one claim (收费 ↔ 免费, 随机抽取 ↔ 专门挑选, 一样 ↔ 不一样): where the entry's
+  own book answer states one pole and never the other, an answer clause stating the other pole (or
+  the book's pole negated: 钱不是我们收的 against 代收) contradicts the book, whatever else it says
+  (`opposed`). The book decides, entry by entry: no rule is listed on an entry.
 
 Negation is read by meaning, clause by clause: a cue before the claim (不会给您回复), a potential
 complement after it (发不了短信, 找不到我), a cue inside an actor…verb frame (我们这边不会再回电话给您),
@@ -47,8 +51,9 @@ from rapidfuzz.distance import LCSseq
 from .replies import clauses, negates, valid_patterns
 from .text import normalize, numerals_to_digits, pinyin_syllables, to_simplified
 
-KINDS: Final = ("claim", "missing", "first")
+KINDS: Final = ("claim", "missing", "first", "opposite")
 SEVERITIES: Final = ("contradicts", "style")
+NARROWINGS: Final = ("wording", "rule")
 SCOPES: Final = ("entry", "all", "general")
 """`all`: the rule holds for every entry (a general rule of the book), not only those that list it;
 `general`: it holds for every entry whose own book answer does not break it (the book promises a
@@ -187,7 +192,8 @@ class Rule:
     book: str
     """The book's own words it rests on, with where they stand (问题27: “（不能承诺回复）”)."""
     kind: str = "claim"
-    """claim (must not be said), missing (must be said), first (must open the answer)."""
+    """claim (must not be said), missing (must be said), first (must open the answer), opposite (two
+    poles of one claim: the book's answer decides which one is right for an entry)."""
     examples: tuple[str, ...] = ()
     """Phrasings, compared by syllables ({工号} and the other settings placeholders are filled)."""
     patterns: tuple[str, ...] = ()
@@ -197,6 +203,20 @@ class Rule:
     """contradicts (caps the drill score) or style (costs about a tier)."""
     scope: str = "entry"
     """entry: checked on the entries that list it; all: on every entry."""
+    opposites: tuple[str, ...] = ()
+    """`opposite` rules: the other pole's patterns (`patterns` are the first pole's); in YAML
+    `opposites: {patterns: […]}`, so `kb check` reads them as regular expressions, not lines."""
+    narrow: str = "wording"
+    """`general` rules where the entry's own book answer makes the move: `wording` drops the examples
+    and patterns the book says (the rest still holds there), `rule` drops the whole rule (hanging up is
+    the book's move on a foreign ringback, in any words)."""
+    in_questions: bool = False
+    """The claim is made even as a question (您到底在说什么？): a question back asserts nothing, but a
+    rude or impatient one is the move itself."""
+    topic: int = 0
+    """`opposite` rules: content syllables (pole words left out) the clause and the one before it must
+    share with the book's clause for the two to be about one thing (一样 ↔ 不一样 needs a topic:
+    口音跟北京人不一样 says nothing against 业务熟练程度是一样的; 代收 needs none)."""
     file: str = ""
     line: int = 0
 
@@ -337,14 +357,14 @@ def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
     for n, (clause, asked) in enumerate(spans):
         can = canon(clause)
         flat = plain(clause)
-        void = rule.kind == "claim" and (asks(clause, asked) or bool(CONSENT.search(can))
+        void = rule.kind == "claim" and ((asks(clause, asked) and not rule.in_questions) or bool(CONSENT.search(can))
                                          or (n > 0 and _consent_condition(spans[n - 1][0])))
         syl = [_char_syllable(c) for c in can]
         for example in examples:
             for i in _find_fuzzy(syl, example):
                 end = i + len(_pattern(example))
                 double = _negative(example) and _negated_after(can, end)   # 不经过您同意不会给您开
-                inner = not _negative(example) and _negated_within(can[i:end + 1])  # a fuzzy hit on 看不到您的通话内容
+                inner = not _NEGATION_CHAR.search(example) and _negated_within(can[i:end + 1])  # a fuzzy hit on 看不到您的通话内容; an example that spells a negation (不是机主也没关系) is the claim's own
                 out.append(Hit(clause, i, void or double or inner or _negated_before(can, i) or _tail_negated(can, end)))
         for pattern in compiled:
             inner_ok = not _NEGATION_CHAR.search(pattern.pattern)
@@ -434,7 +454,7 @@ FACT_NEGATION: Final = re.compile(r"不用|不需要|不必|不会|不要|不能
 (不用|拨打10086, 没有|录音, 不会有|短信通知). 避免 negates too (以后避免用电话联系您)."""
 FACT_NOT_NEGATION: Final = re.compile(
     r"不过(?!多)|不断|不便|不少|不错|不仅|不管|不论|无论|没关系|没问题|没事|不客气|不好意思|不但|不然|别的|别人|别处|"
-    r"识别|区别|特别|分别|告别|类别|级别|个别|非常|不久|未来|无线|无限|^没有关系$|要不(?!要)|不如")
+    r"识别|区别|特别|分别|告别|类别|级别|个别|非常|不久|未来|无线|无限|^没有关系$|要不(?!要)|不如|无关的(?=[问事东话内])")
 """Words holding a negation character that negate nothing (给您带来的不便, 系统识别, 非常抱歉)."""
 FACT_SKIP: Final = re.compile(r"如果|要是|假如|万一|的话|是否|吗|什么|(?<![没不])怎么|哪|谁|多少|(.)不\1|(.)没\2")
 """Clauses that assert nothing: conditions (如果您不接受这种方式) and questions (开不开通)."""
@@ -534,6 +554,86 @@ def contradiction(book_text: str, text: str) -> Violation | None:
     return Violation(CONTRADICTION_RULE, f"和书中的说法相反（书中：“{book_clause}”），你说的是“{said}”", "contradicts", said)
 
 
+# ---------------------------------------------------------------- opposite poles of one claim
+
+OPPOSITE_KIND: Final = "opposite"
+_CONDITION_CLAUSE: Final = re.compile(r"如果|要是|假如|万一|只要|若是|一旦|是否")
+"""A clause under a condition (如果您不接受这种方式) states no pole."""
+
+
+@dataclass(frozen=True)
+class Pole:
+    """A clause stating one pole of an `opposite` rule."""
+
+    side: int
+    """0: the rule's `patterns` (or its `opposites` negated), 1: its `opposites` (or `patterns` negated)."""
+    clause: str
+    context: str
+    """Syllable key of the clause and the one before it, less fillers, negation cues and pole words."""
+    own: str = ""
+    """The same of the clause alone."""
+
+
+def _content_key(text: str) -> str:
+    masked = FACT_NOT_NEGATION.sub(lambda m: "＃" * len(m.group()), text)
+    kept = FACT_NEGATION.sub(lambda m: "＃" * len(m.group()), masked)
+    return syllable_key([_char_syllable(c) for c in kept if c != "＃" and c not in FACT_FILLER])
+
+
+def poles(rule: Rule, text: str, values: Mapping[str, str]) -> list[Pole]:
+    """The clauses of `text` that state a pole of the rule: a statement (no question back, no condition,
+    no consent) in which every pole match agrees (不是随机的 is the second pole, 不收费 the first's opposite)."""
+    compiled = [(0, re.compile(fill_pattern(p, values))) for p in rule.patterns] + \
+               [(1, re.compile(fill_pattern(p, values))) for p in rule.opposites]
+    out: list[Pole] = []
+    spans = clause_spans(text)
+    previous = ""
+    for n, (clause, asked) in enumerate(spans):
+        flat = plain(clause)
+        can = canon(clause)
+        void = (asks(clause, asked) or bool(CONSENT.search(can)) or bool(_CONDITION_CLAUSE.search(can))
+                or (n > 0 and _consent_condition(spans[n - 1][0])))
+        sides: set[int] = set()
+        masked = flat
+        for side, pattern in compiled:
+            for m in pattern.finditer(flat):
+                if m.end() == m.start():
+                    continue
+                inner = not _NEGATION_CHAR.search(pattern.pattern) and _negated_within(flat[m.start():m.end()])
+                negated = _negated_before(flat, m.start()) or _tail_negated(flat, m.end()) or inner
+                sides.add(side ^ int(negated))
+                masked = masked[:m.start()] + "＃" * (m.end() - m.start()) + masked[m.end():]
+        if not void and len(sides) == 1:
+            out.append(Pole(sides.pop(), clause, _content_key(previous + masked), _content_key(masked)))
+        previous = masked
+    return out
+
+
+def opposed(rules: Iterable[Rule], book_text: str, text: str, values: Mapping[str, str]) -> Violation | None:
+    """The first clause of `text` stating the pole of an `opposite` rule that the book's answer does
+    not state, where the book states only the other one (书中“随机抽取到的”, 学员“是专门挑出来的”;
+    书中“只负责代收这笔费用”, 学员“钱也不是我们收的”); with the rule's `topic`, the clause said (with
+    the one before it: 国外接听每分钟3块钱，跟国内不一样) must share that many content syllables, besides
+    the pole words, with the book's clause itself."""
+    for rule in rules:
+        if rule.kind != OPPOSITE_KIND:
+            continue
+        book = poles(rule, book_text, values)
+        sides = {p.side for p in book}
+        if len(sides) != 1:
+            continue
+        side = sides.pop()
+        for said in poles(rule, text, values):
+            if said.side == side:
+                continue
+            for fact in book:
+                if rule.topic and LCSseq.similarity(said.context, fact.own) < rule.topic:
+                    continue
+                return Violation(rule.id, f"{rule.description}：和书中的说法相反（书中：“{fact.clause}”），你说的是“{said.clause}”",
+                                 rule.severity, said.clause)
+    return None
+
+
 # ---------------------------------------------------------------- the per-call caps (特殊问题3)
 
 def word_counts(lines: Iterable[str], groups: Sequence[Sequence[str]]) -> dict[str, int]:
@@ -595,11 +695,13 @@ def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str 
         return value
 
     kind = one_of("kind", KINDS, "claim", "claim")
-    severity = one_of("severity", SEVERITIES, "contradicts" if kind == "claim" else "style", "style")
+    severity = one_of("severity", SEVERITIES, "contradicts" if kind in ("claim", OPPOSITE_KIND) else "style", "style")
     scope = one_of("scope", SCOPES, "entry", "entry")
     lists: dict[str, tuple[str, ...]] = {}
-    for key in ("examples", "patterns"):
+    for key in ("examples", "patterns", "opposites"):
         value = node.get(key)
+        if key == "opposites" and isinstance(value, dict):
+            value = value.get("patterns")   # opposites: {patterns: […]}: regular expressions, like `patterns`
         if value is None:
             lists[key] = ()
         elif isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
@@ -611,10 +713,26 @@ def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str 
             lists[key] = ()
     patterns = valid_patterns(lists["patterns"], lambda msg: problem(f"{where}: rule {rule_id}: {msg}"))
     examples = tuple(e for e in lists["examples"] if syllables(e) or _PLACEHOLDER.search(e))
+    opposites = valid_patterns(lists["opposites"], lambda msg: problem(f"{where}: rule {rule_id}: {msg}"))
     if not examples and not patterns:
         problem(f"{where}: rule {rule_id} has no `examples` or `patterns`: it could never be found")
-    unknown = set(node) - {"id", "description", "book", "kind", "severity", "scope", "examples", "patterns"}
+    if kind == OPPOSITE_KIND and not patterns:
+        problem(f"{where}: rule {rule_id} (kind opposite) needs `patterns` (one pole; `opposites` is the other)")
+    elif kind != OPPOSITE_KIND and opposites:
+        problem(f"{where}: rule {rule_id}: `opposites` belongs to kind opposite: drop it or set `kind: opposite`")
+    topic = node.get("topic", 0)
+    if not isinstance(topic, int) or isinstance(topic, bool) or not 0 <= topic <= 10:
+        problem(f"{where}: rule {rule_id}: `topic` must be a whole number of syllables from 0 to 10")
+        topic = 0
+    narrow = one_of("narrow", NARROWINGS, "wording", "wording")
+    in_questions = node.get("in_questions", False)
+    if not isinstance(in_questions, bool):
+        problem(f"{where}: rule {rule_id}: `in_questions` must be true or false")
+        in_questions = False
+    unknown = set(node) - {"id", "description", "book", "kind", "severity", "scope", "examples", "patterns", "opposites",
+                           "topic", "in_questions", "narrow"}
     if unknown:
         problem(f"{where}: rule {rule_id}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     return Rule(id=rule_id, description=desc.strip(), book=book.strip(), kind=str(kind), examples=examples,
-                patterns=patterns, severity=str(severity), scope=str(scope), file=file, line=line)
+                patterns=patterns, severity=str(severity), scope=str(scope), opposites=tuple(opposites),
+                topic=int(topic), in_questions=in_questions, narrow=str(narrow), file=file, line=line)
