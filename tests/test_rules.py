@@ -507,6 +507,15 @@ SCORER5_WRONG = [
  ("q09_using_it", "我们这边不算移动的正式员工。", "not_beijing_mobile"),
  ("q08_owner", "不是机主也没关系，照样办。", "open_for_non_owner"),
  ("f_foreign_caller", "Beijing Mobile here. You have to speak Chinese to me.", "order_foreigner_about"),
+ ("d_not_heard_1", "我明白您是想问流量包的资费，已经帮您查好了。", "guess_unheard"),
+ ("d_speak_louder_1", "声音那么小，谁听得清啊。", "impatient_with_customer"),
+ ("d_dialect_1", "您这口音太难懂了，换个人跟我说吧。", "disparage_customer"),
+ ("d_praise_1", "谢谢，回头给我点个五星呗。", "ask_for_rating"),
+ ("q03_monopoly", "您就别犹豫了，赶快办上吧。", "pressure_customer"),
+ ("d_complaint_listen_1", "营业厅的事不归我们管，您去营业厅投诉吧。", "complaint_sent_to_10086"),
+ ("d_no_response_1", "一直不说话，那我挂了。", "hang_up_on_customer"),
+ ("d_thanks_1", "不客气，要不要再开一个套餐？", "push_offer_on_thanks"),
+ ("d_complaint_listen_1", "您别急，我给您解释一下为什么要排队。", "argue_with_complaint"),
 ]
 
 SCORER5_HONEST = [
@@ -520,6 +529,13 @@ SCORER5_HONEST = [
  ("q06_hk_macau_taiwan", "只有内地31个省不收漫游费，港澳台接电话要收费。"),
  ("p_sell_data", "欢迎您监督我们的工作，有意见随时提。"),
  ("d_off_topic_1", "非常抱歉，现在是工作时间，跟业务无关的问题不方便回答。"),
+ ("d_not_heard_1", "很抱歉，我没有听清楚，请您重复一遍好吗？"),
+ ("d_complaint_listen_1", "您先别生气，您慢慢说，我听着呢。"),
+ ("q24_recording", "没有提前跟您说就录音了，真是抱歉，我们的通话是有录音的。"),
+ ("p_protect_info", "员工不按规范操作会受到严肃处理。"),
+ ("d_no_response_1", "喂，您好，电话已经接通了，请问您能听到我的声音吗？"),
+ ("q27_mandarin", "谢谢您的建议，我们以后会加强普通话的锻炼，不理解的地方您随时问。"),
+ ("o_store_location", "您可以问一下10086前台，他们会告诉您最近的营业厅在哪。"),
 ]
 
 

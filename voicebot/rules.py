@@ -251,8 +251,12 @@ _WINDOW_RESET: Final = re.compile(r"的话|不过|但是|可是")
 """A condition (没开的话) or a but (不过) ends the reach of a negation before it."""
 _CONDITION: Final = re.compile(r"要是|如果|假如|万一|只要|若是")
 """A negation after one of these is the condition's (您要是不满意可以…): it does not negate what follows."""
-_STATE: Final = re.compile(r"不满意?|不放心|不相信|不信任?|不愿意|不高兴")
+_STATE: Final = re.compile(r"不满意?|不放心|不相信|不信任?|不愿意|不高兴|不说话|不吭声|不出声|不回答|不回应|不理(?!解)")
 """Negated states of the customer (不满意, 不放心): they negate nothing after them."""
+
+
+A_NOT_A: Final = re.compile(r"(.)[不没]\1")
+"""要不要, 是不是, 有没有: the verb asked both ways negates nothing."""
 
 
 def _negated_before(text: str, start: int) -> bool:
@@ -262,6 +266,7 @@ def _negated_before(text: str, start: int) -> bool:
         window = window[resets[-1].end():]
     window = _STATE.sub(lambda m: "＃" * len(m.group()), window)
     window = FACT_NOT_NEGATION.sub(lambda m: "＃" * len(m.group()), window)   # 要不您…, 别的都…, 不好意思
+    window = A_NOT_A.sub("＃＃＃", window)                                      # 要不要再开一个: a question, no negation
     condition = _CONDITION.search(window)
     if condition:
         window = window[:condition.start()]
@@ -320,7 +325,7 @@ TAG_QUESTION: Final = re.compile(r"(?:好吗|好吧|行吗|行不行|好不好|�
 """A tag after a statement (您先挂机核实一下好吗) leaves it a statement."""
 
 
-INDIRECT: Final = re.compile(r"(?:问问|问一下|问一问|查查|查一下|看看|看一下|确认一下|核实一下|打听)[^，。]{0,12}$")
+INDIRECT: Final = re.compile(r"(?:问问|问一下|问一问|查查|查一下|看看|看一下|确认一下|核实一下|打听|解释一下|解释|说明一下)[^，。]{0,12}$")
 """A question word after one of these is an indirect question inside a statement (您先挂了打10086问问这个号码
 是不是移动的): the clause tells the customer to do something, it does not ask them."""
 
@@ -559,6 +564,8 @@ def contradiction(book_text: str, text: str) -> Violation | None:
 OPPOSITE_KIND: Final = "opposite"
 _CONDITION_CLAUSE: Final = re.compile(r"如果|要是|假如|万一|只要|若是|一旦|是否")
 """A clause under a condition (如果您不接受这种方式) states no pole."""
+_PREDICATE_START: Final = re.compile(r"[就便才却]")
+"""A word that opens a new predicate: a negation before it is not the pole's (没有经过您同意就录音了)."""
 
 
 @dataclass(frozen=True)
@@ -600,7 +607,9 @@ def poles(rule: Rule, text: str, values: Mapping[str, str]) -> list[Pole]:
                 if m.end() == m.start():
                     continue
                 inner = not _NEGATION_CHAR.search(pattern.pattern) and _negated_within(flat[m.start():m.end()])
-                negated = _negated_before(flat, m.start()) or _tail_negated(flat, m.end()) or inner
+                cut = _PREDICATE_START.search(flat[:m.start()][::-1])     # 没有经过您同意就录音: 没有 is the consent's
+                start = m.start() - cut.start() if cut else 0
+                negated = _negated_before(flat[start:], m.start() - start) or _tail_negated(flat, m.end()) or inner
                 sides.add(side ^ int(negated))
                 masked = masked[:m.start()] + "＃" * (m.end() - m.start()) + masked[m.end():]
         if not void and len(sides) == 1:
