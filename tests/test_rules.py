@@ -516,6 +516,10 @@ SCORER5_WRONG = [
  ("d_no_response_1", "一直不说话，那我挂了。", "hang_up_on_customer"),
  ("d_thanks_1", "不客气，要不要再开一个套餐？", "push_offer_on_thanks"),
  ("d_complaint_listen_1", "您别急，我给您解释一下为什么要排队。", "argue_with_complaint"),
+ ("q01_identity", "我们不是10086，是帮移动做推广的公司。", "not_beijing_mobile"),
+ ("q05_area_code", "您在外地显示的还是北京的号码，不会有区号。", "area_code_display"),
+ ("p_315_gala", "这次曝光的事我们移动也有责任。", "gala_involves_us"),
+ ("q23_why_not_now", "开通了也不会有任何提示，您自己留意话费吧。", "opposite_sms_notice"),
 ]
 
 SCORER5_HONEST = [
@@ -536,6 +540,10 @@ SCORER5_HONEST = [
  ("d_no_response_1", "喂，您好，电话已经接通了，请问您能听到我的声音吗？"),
  ("q27_mandarin", "谢谢您的建议，我们以后会加强普通话的锻炼，不理解的地方您随时问。"),
  ("o_store_location", "您可以问一下10086前台，他们会告诉您最近的营业厅在哪。"),
+ ("q05_area_code", "您在外地的话，来电显示会是当地区号加上10086。"),
+ ("p_315_gala", "曝光的是厂家和sp商，跟北京移动10086没关系，我们只负责代收。"),
+ ("q14_other_business", "我们不是10086前台，是外呼坐席，权限不同。"),
+ ("q26_charge_refund", "这个活动不会多收您的钱，也没有额外收费。"),
 ]
 
 
