@@ -520,6 +520,15 @@ SCORER5_WRONG = [
  ("q05_area_code", "您在外地显示的还是北京的号码，不会有区号。", "area_code_display"),
  ("p_315_gala", "这次曝光的事我们移动也有责任。", "gala_involves_us"),
  ("q23_why_not_now", "开通了也不会有任何提示，您自己留意话费吧。", "opposite_sms_notice"),
+ ("q18_cant_get_through", "我帮您记下来，让前台回头打回去给您。", "promise_contact"),
+ ("q20_reach_you", "您存一下我的手机，有事直接打我。", "personal_contact"),
+ ("q27_store_complaint", "那个营业员我们保证严肃处理。", "promise_outcome"),
+ ("sp_abroad", "那我从头给您讲一下这个业务吧。", "keep_talking_abroad"),
+ ("sp_do_not_call", "不想接的话您自己到营业厅去登记。", "self_service_opt_out"),
+ ("c_called_again", "您上回跟我们反映的时候没说清楚，这不怪我们。", "blame_customer"),
+ ("d_not_heard_1", "您是想问资费对吧，我跟您说一下。", "guess_unheard"),
+ ("d_dialect_1", "您能不能好好说话？", "impatient_with_customer"),
+ ("q03_monopoly", "您今天必须给个答复。", "pressure_customer"),
 ]
 
 SCORER5_HONEST = [
@@ -544,6 +553,9 @@ SCORER5_HONEST = [
  ("p_315_gala", "曝光的是厂家和sp商，跟北京移动10086没关系，我们只负责代收。"),
  ("q14_other_business", "我们不是10086前台，是外呼坐席，权限不同。"),
  ("q26_charge_refund", "这个活动不会多收您的钱，也没有额外收费。"),
+ ("d_not_heard_1", "很抱歉，您刚才说的我没听清，请您重复一遍好吗？"),
+ ("sp_complaint", "您先别生气，您反映的事情我记好了，马上帮您反馈。"),
+ ("q03_monopoly", "您可以再考虑考虑，不着急。"),
 ]
 
 
