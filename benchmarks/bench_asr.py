@@ -12,6 +12,11 @@ manifest's text as reference for a character error rate after traditional → si
 on a Mandarin model when one is found; otherwise on the Korean model from PyPI with espeak-ng
 Korean lines (speed figures only: no Mandarin vosk model installs from a registry).
 `--prompt-study` compares whisper with and without the short prompt "以下是普通话的句子。".
+`--window` compares whisper's encoder on the whole padded 30 s window (as trained) with the
+utterance-length window the project uses, on every Mandarin fixture (all voices and conditions):
+character error rate in `tts_cer.cer_form` (digits, script), lines badly heard (CER > 0.3), decode time.
+
+    python benchmarks/bench_asr.py --window        # ~8 min idle: 152 clips, decoded twice
 """
 from __future__ import annotations
 
@@ -153,13 +158,78 @@ def prompt_study(console: Console, clips: list[Clip]) -> None:
     console.print(t)
 
 
+def window_study(console: Console, step: int) -> None:
+    """Whole 30 s window vs the utterance's own: same clips, same decoder, CER and decode time."""
+    import statistics
+
+    from ruamel.yaml import YAML
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from tts_cer import cer_parts
+
+    from voicebot.asr.whisper import WINDOW_MARGIN_FRAMES, WhisperRecognizer
+    from voicebot.text import to_simplified
+
+    from voicebot import kb
+    from voicebot.dialog import Policy
+    from voicebot.matcher import Matcher
+
+    book = kb.load(Path(__file__).resolve().parents[1] / "scripts_kb")
+    policy = Policy(book, Matcher(book))
+    rows = YAML(typ="safe").load((CUSTOMER / "manifest.yaml").read_text(encoding="utf-8"))
+    rows = [r for r in rows if re.search(r"[\u4e00-\u9fff]", str(r["text"]))][::step]
+    clips = [(r["file"], read_audio(CUSTOMER / r["file"]), str(r["text"])) for r in rows]
+    by_file = {r["file"]: r for r in rows}
+    t = Table(title=f"whisper-base encoder window, {len(clips)} Mandarin fixtures (beam 5, int8, 2 threads)")
+    for col in ("window", "CER", "edits / chars", "badly heard", "entry matched", "yes/no read",
+                "decode median s", "p90 s", "max s"):
+        t.add_column(col)
+    heard: dict[str, list[str]] = {}
+    for full in (True, False):
+        rec = WhisperRecognizer(full_window=full)
+        edits = chars = bad = 0
+        entries = [0, 0]
+        replies = [0, 0]
+        times = []
+        for name, samples, text in clips:
+            started = time.perf_counter()
+            out = to_simplified(rec.transcribe(samples).text)
+            times.append(time.perf_counter() - started)
+            e, n = cer_parts(text, out)
+            edits, chars, bad = edits + e, chars + n, bad + (e > 0.3 * n)
+            heard.setdefault(name, []).append(out)
+            row = by_file[name]
+            if row.get("entry"):
+                m = policy.matcher.match(out)
+                entries[0] += m.entry is not None and m.entry.id == row["entry"]
+                entries[1] += 1
+            if row.get("reply") in ("yes", "no"):
+                replies[0] += policy.replies.polarity(out) == row["reply"]
+                replies[1] += 1
+        times.sort()
+        label = "30 s (as trained)" if full else f"utterance + {WINDOW_MARGIN_FRAMES * 10} ms"
+        t.add_row(label, f"{edits / chars:.2%}", f"{edits} / {chars}", str(bad),
+                  f"{entries[0]} / {entries[1]}", f"{replies[0]} / {replies[1]}",
+                  f"{statistics.median(times):.2f}", f"{times[int(0.9 * (len(times) - 1))]:.2f}", f"{times[-1]:.2f}")
+    console.print(t)
+    differ = [(k, v) for k, v in heard.items() if v[0] != v[1]]
+    console.print(f"{len(differ)} of {len(clips)} transcripts differ between the windows:")
+    for name, (a, b) in differ:
+        console.print(f"  {name}: 30 s {a} | cut {b}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=6)
     parser.add_argument("--engines", default="vosk,whisper")
     parser.add_argument("--prompt-study", action="store_true")
+    parser.add_argument("--window", action="store_true", help="only the encoder window study")
+    parser.add_argument("--step", type=int, default=1, help="--window: every n-th fixture")
     args = parser.parse_args()
     console = Console(width=150)
+    if args.window:
+        window_study(console, args.step)
+        return 0
     zh = mandarin_clips(args.clips)
     if "vosk" in args.engines:
         from voicebot.asr.models import find_vosk_model

@@ -6,9 +6,11 @@ call clock: load-independent), of which `decode` is the part spent listening on 
 early decode finished (load-dependent: the turn stays open until the reply can start), and the work
 after the turn ended (ASR finish, matching, policy, the reply's cached audio; wall time).
 Customer audio is paced at real speed so whisper's preemptive decoding has the time it would have
-live. "before" is the plain 600 ms wait everywhere and whisper's early decode after 300 ms of
-silence (the settings of main at 9337f06, through this runner); "after" is the cues of `voicebot.endpointing` with the waits of
-tuning.yaml / VadOptions and the early decode after `CallOptions.preemptive_after_s`.
+live. "before" is the plain 600 ms wait everywhere, whisper's early decode after 300 ms of
+silence and its encoder on the whole 30 s window (the settings of main at 9337f06, through this
+runner); "after" is the cues of `voicebot.endpointing` with the waits of tuning.yaml / VadOptions,
+the early decode after `CallOptions.preemptive_after_s`, and the encoder on the utterance's own
+window (`asr.whisper.cut_window`).
 
 Cut-offs: every customer fixture (tests/data/customer, natural pauses between clauses) is played as
 the first turn of a simulated call (after the opening's question, so the reply cue is live) with
@@ -234,11 +236,14 @@ def main() -> None:
             return
     synth = load_synthesizer(engine=args.engine)
     if not args.skip_whisper:
+        from voicebot.asr.whisper import WhisperRecognizer
+
         mandarin = [str(CUSTOMER / f) for f in MANDARIN]
         whisper, note = load_recognizer("whisper")
         print(note)
         warm(synth, book, whisper, mandarin)
-        run("whisper, before", whisper, synth, book, mandarin, BEFORE_PREEMPT, plain_wait(vad))
+        run("whisper, before", WhisperRecognizer(full_window=True), synth, book, mandarin, BEFORE_PREEMPT,
+            plain_wait(vad))
         run("whisper, after", whisper, synth, book, mandarin, after_preempt, vad)
     run_vosk(synth, book, vad)
     print(f"load average at end {loadavg()}")

