@@ -95,3 +95,18 @@ def test_full_duplex_line(fixture_book, fixture_matcher, tmp_path: Path) -> None
     assert heard["text"] == LINE and heard["entry"] == "how_number"
     assert any(e["type"] == "say" and e.get("entry") == "how_number" for e in events)   # answered
     assert kinds[-1] == "hangup" and events[-1]["reason"] == "customer_hangup"
+
+
+def test_client_message_reads_the_small_json_protocol() -> None:
+    """Both sockets (call and drill) parse the browser's text frames with one function: a typed
+    line is stripped and cut, an unexpected or malformed frame is None (each socket answers it)."""
+    from voicebot.web.live import MAX_TEXT_CHARS, client_message
+
+    call = ("text", "hangup")
+    assert client_message('{"type": "text", "text": "  你们怎么知道我号码的  "}', call) == ("text", "你们怎么知道我号码的")
+    assert client_message('{"type": "text", "text": "' + "长" * 900 + '"}', call) == ("text", "长" * MAX_TEXT_CHARS)
+    assert client_message('{"type": "hangup"}', call) == ("hangup", "")
+    assert client_message('{"type": "done"}', call) == (None, ""), "done is the drill's, not the call's"
+    assert client_message('{"type": "done"}', ("text", "done", "hangup")) == ("done", "")
+    for bad in ("not json", "[1, 2]", '{"type": "text", "text": 5}', '{"text": "你好"}', ""):
+        assert client_message(bad, call) == (None, ""), bad

@@ -27,8 +27,9 @@ import numpy as np
 
 from voicebot.asr.base import Partial, Transcript, Word, mean_conf
 from voicebot.asr.models import find_whisper_model
-from voicebot.audio import SAMPLE_RATE
+from voicebot.audio import SAMPLE_RATE, frames
 from voicebot.errors import ModelError
+from voicebot.vad import level_dbfs
 
 SHORT_PROMPT: Final = "以下是普通话的句子。"
 """The short script-steering prompt that was measured (and rejected as a default, see below)."""
@@ -176,12 +177,9 @@ class WhisperRecognizer:
             engine=self.name)
 
 
-def peak_dbfs(samples: np.ndarray, window: int = SAMPLE_RATE // 50) -> float:
-    """Level of the loudest 20 ms of `samples`, in dB full scale."""
-    n = samples.size // window * window
-    blocks = samples[:n].reshape(-1, window) if n else samples.reshape(1, -1)
-    rms = float(np.sqrt(np.max(np.mean(np.square(blocks, dtype=np.float64), axis=1))))
-    return 20 * np.log10(max(rms, 1e-10))
+def peak_dbfs(samples: np.ndarray, window_ms: int = 20) -> float:
+    """Level of the loudest `window_ms` of `samples` (`vad.level_dbfs` of each block, the max)."""
+    return max((level_dbfs(block) for block in frames(samples, window_ms)), default=level_dbfs(samples))
 
 
 def undouble(text: str, words: tuple[Word, ...]) -> tuple[str, tuple[Word, ...]]:

@@ -43,6 +43,23 @@ MAX_TEXT_CHARS: Final = 500
 """A typed line longer than this is cut (the matcher reads 500 characters at most)."""
 
 
+def client_message(text: str, kinds: tuple[str, ...]) -> tuple[str | None, str]:
+    """A browser's text frame as (kind, typed line): kind is one of `kinds` (`text` carries the line,
+    stripped and cut to MAX_TEXT_CHARS), or None for anything malformed or not expected here. The
+    call and the drill sockets speak the same small JSON protocol; each answers None its own way."""
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        return None, ""
+    kind = msg.get("type") if isinstance(msg, dict) else None
+    if kind not in kinds:
+        return None, ""
+    if kind == "text":
+        line = msg.get("text")
+        return (kind, line.strip()[:MAX_TEXT_CHARS]) if isinstance(line, str) else (None, "")
+    return kind, ""
+
+
 class CustomerHangup(Exception):
     """The trainee hung up or the socket closed; `hangup_reason` goes into the call's last event."""
 
@@ -97,15 +114,11 @@ class LiveCall:
 
     def feed_message(self, text: str) -> None:
         """A text frame: a typed line or a hangup; anything else is answered with an error event."""
-        try:
-            msg = json.loads(text)
-        except ValueError:
-            msg = None
-        if isinstance(msg, dict) and msg.get("type") == "text" and isinstance(msg.get("text"), str):
-            line = msg["text"].strip()[:MAX_TEXT_CHARS]
+        kind, line = client_message(text, ("text", "hangup"))
+        if kind == "text":
             if line:
                 self.inbox.put(("text", line, time.monotonic()))
-        elif isinstance(msg, dict) and msg.get("type") == "hangup":
+        elif kind == "hangup":
             self.inbox.put(("end", "customer_hangup", time.monotonic()))
         else:
             self.send(json.dumps({"type": "error", "message": 'unknown message: send {"type": "text", "text": "…"} '

@@ -34,7 +34,7 @@ from ..drill import (DrillSession, Question, Score, feedback_lines, pick_entries
                      standard_lines, tier_of)
 from ..errors import VoicebotError
 from ..progress import ProgressDB
-from .live import MAX_TEXT_CHARS, CustomerHangup, float_to_pcm16, pcm16_to_float
+from .live import CustomerHangup, client_message, float_to_pcm16, pcm16_to_float
 
 DEFAULT_COUNT: Final = 5
 """Items in a browser drill unless `count` says otherwise: one sitting in a class, about five minutes."""
@@ -129,13 +129,10 @@ class LiveDrill:
         self.inbox.put(("audio", pcm16_to_float(data), time.monotonic()))
 
     def feed_message(self, text: str) -> None:
-        try:
-            msg = json.loads(text)
-        except ValueError:
-            msg = None
-        kind = msg.get("type") if isinstance(msg, dict) else None
-        if kind == "text" and isinstance(msg.get("text"), str):
-            self.inbox.put(("text", msg["text"].strip()[:MAX_TEXT_CHARS], time.monotonic()))
+        """A text frame: a typed answer, done, or a hangup; anything else is answered with an error."""
+        kind, line = client_message(text, ("text", "done", "hangup"))
+        if kind == "text":
+            self.inbox.put(("text", line, time.monotonic()))
         elif kind == "done":
             self.inbox.put(("done", None, time.monotonic()))
         elif kind == "hangup":
