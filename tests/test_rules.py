@@ -598,7 +598,9 @@ def test_the_book_decides_which_pole_an_entry_holds(book) -> None:
     rate = "。".join(standard_lines(book.get("sp_abroad_rate"), book))
     assert rules.opposed([charge], rate, "您在国外接听这通电话不花钱。", book.settings) is not None
     assert rules.opposed([charge], rate, "您在国外接听这通电话也是要花钱的。", book.settings) is None
-    assert _contradicting_any(book, "q24_recording", "这个业务是免费的。") == []      # the book says nothing of it there
+    recording = "。".join(standard_lines(book.get("q24_recording"), book))
+    assert rules.opposed([charge], recording, "这个业务是免费的。", book.settings) is None   # no pole there: the rule is silent
+    assert _contradicting_any(book, "q24_recording", "这个业务是免费的。") == ["unsupported_money"]   # a money claim 问题24 never makes
     found = rules.opposed([book.rules["opposite_random"]], "号码也是随机抽取到的。", "是专门挑出来的号码。", book.settings)
     assert found is not None and "随机抽取到的" in found.message and "专门挑出来的号码" in found.message
     assert rules.opposed([book.rules["opposite_random"]], "号码也是随机抽取到的。", "是不是专门挑的？", book.settings) is None

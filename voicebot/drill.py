@@ -347,6 +347,10 @@ def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[V
         if opposite is None:
             poles = [r for r in rules_of(entry, book) if r.kind == rules.OPPOSITE_KIND]
             opposite = rules.opposed(poles, book_text, answer, book.settings)
+        if opposite is None:
+            lines = standard_lines(entry, book) + [book.fill(k) for k in entry.key_points]
+            asked = book.fill(entry.customer[0]) if entry.customer else ""
+            opposite = rules.unsupported(rules_of(entry, book), lines, answer, book.settings, asked)
         if opposite is not None:
             found.append(opposite)
     words = book.protocols.words_to_avoid
