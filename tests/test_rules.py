@@ -655,3 +655,30 @@ def test_kb_check_reports_malformed_opposite_rules(tmp_path: Path) -> None:
     assert "pole_bad_topic: `topic` must be a whole number" in joined
     assert "claim_with_opposites: `opposites` belongs to kind opposite" in joined
     assert "unknown narrow 'sometimes'" in joined
+
+
+# ---- scorer6: claims the book does not make, by class (kind unsupported), in wordings written for this test
+
+UNSUPPORTED = [
+    ("q21_your_benefit", "您看流量加油包每月只要10元，办满三个月还送您2个G。", "unsupported_number"),
+    ("q15_how_number", "号码是系统随机抽取的，我们市场拓展部门专门负责这一片。", "unsupported_identity"),
+    ("q09_using_it", "这个业务挺实用的，用了以后保证您再也不会超流量。", "unsupported_guarantee"),
+]
+SUPPORTED = [
+    ("q26_charge_refund", "这是短期的优惠活动，先收费再送优惠券，所以没办法直接折现。"),   # refusing 折现 claims nothing
+    ("q13_no_rebate", "很抱歉，您稍后咨询前台10086，让同事帮您查一下返还是怎么回事。"),   # 返还: the customer's word, looked into
+    ("c_check_data", "您的资料我们绝对不会卖给任何公司。"),
+]
+
+
+def test_unsupported_claims_of_a_risky_class_are_caught_in_any_wording(book) -> None:
+    for entry_id, text, rule in UNSUPPORTED:
+        assert rule in contradicting(book, entry_id, text), (entry_id, text)
+    for entry_id, text in SUPPORTED:
+        assert contradicting(book, entry_id, text) == [], (entry_id, text)
+
+
+def test_unsupported_feedback_names_the_term_and_the_clause(book) -> None:
+    from voicebot.drill import check_rules
+    found = [v for v in check_rules(book.get("q21_your_benefit"), UNSUPPORTED[0][1], book)[0] if v.rule == "unsupported_number"]
+    assert found and "三个月" in found[0].message and found[0].said == "办满三个月还送您2个G"
