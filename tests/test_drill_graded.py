@@ -34,8 +34,9 @@ the scorer6 session: DEV5, development data. Before reading it, scorer6 built th
 (scripts_kb/rules.yaml: a clause the entry's book lines do not support that says a risky term of a class
 — a number, a guarantee, an act on the spot, who/where we are, a referral, blame, money — the book never
 says there) on tune and v1–v4 only: they raised v5 to 92.1 % (302/328; fluent wrong answers flagged
-123 → 133 of 164) with no v5 phrase; reading v5 added terms to the classes and two classes (the work
-id undermined, ending the call at a protocol step): 96.6 % (317/328), order 97.7 %.
+123 → 133 of 164) with no v5 phrase; reading v5 added terms to the classes, two classes (ending the
+call at a protocol step, pushing the offer at a step that has none) and the English lines' class, and a
+general claim rule (the work id undermined): 97.9 % (321/328), order 99.2 % (382/385).
 The fresh part now is FRESH6 (tests/data/drill_graded_heldout6.yaml), written by a session that never
 saw the scorer; the lead adds it on main and scores it once.
 """
@@ -97,15 +98,15 @@ DEV4_FLUENT_FLOOR = 0.99
 0.994 (312/314) with the scorer5 mechanisms (left: 问题6's 开了加油包就不收漫游费 — the book says both
 收费 and 不收漫游费 there, for different places — and 问题23's 三个月才生效); 0.990 (311/314) with scorer6's
 (d_manager's partial 我找一下我们负责人 names a person the step's line never names)."""
-DEV5_ORDER_FLOOR = 0.97
-"""Held-out v5, measured once (scorer5): 0.977 (376/385); then read (development data): 0.977 with scorer6."""
-DEV5_FLUENT_FLOOR = 0.96
+DEV5_ORDER_FLOOR = 0.99
+"""Held-out v5, measured once (scorer5): 0.977 (376/385); then read (development data): 0.992 (382/385) with scorer6."""
+DEV5_FLUENT_FLOOR = 0.97
 """Held-out v5, measured once (scorer5): 0.896 (294/328), against 0.9935 on v1–v4 (1069/1076); with
-scorer6's `unsupported` rules built before reading v5 0.921 (302/328), after reading it 0.966 (317/328)."""
+scorer6's `unsupported` rules built before reading v5 0.921 (302/328), after reading it 0.979 (321/328)."""
 FRESH6_ORDER_FLOOR = 0.95
 """Held-out v6: the target (0.95)."""
 FRESH6_FLUENT_FLOOR = 0.98
-"""Held-out v6: just under scorer6's figure on the development parts v1–v5, 0.986 (1385/1404); the
+"""Held-out v6: just under scorer6's figure on the development parts v1–v5, 0.989 (1389/1404); the
 target is 1.0. Every earlier round fell from ~99 % to 87–90 % on its next fresh set."""
 
 

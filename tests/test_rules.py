@@ -682,3 +682,17 @@ def test_unsupported_feedback_names_the_term_and_the_clause(book) -> None:
     from voicebot.drill import check_rules
     found = [v for v in check_rules(book.get("q21_your_benefit"), UNSUPPORTED[0][1], book)[0] if v.rule == "unsupported_number"]
     assert found and "三个月" in found[0].message and found[0].said == "办满三个月还送您2个G"
+
+
+def test_unsupported_offer_and_english_at_protocol_steps(book) -> None:
+    """A step whose book line has no offer (thanks, closing, no response) is no place to push it, even as a
+    question; the foreign caller gets the book's English lines, not an English sale."""
+    from voicebot.drill import check_rules, step_entry
+    steps = {x.id: x for x in book.exercises}
+    closing = step_entry(book, steps["d_closing"], 1)
+    rules_hit = lambda entry, text: [v.rule for v in check_rules(entry, text, book)[0] if v.severity == "contradicts"]
+    assert "unsupported_offer" in rules_hit(closing, "好的，不过您考虑一下加油包，明天给个准话行吗？")
+    assert rules_hit(closing, "好的，那就不打扰您了，祝您生活愉快，再见。") == []
+    foreign = step_entry(book, steps["d_foreign"], 1)
+    assert "unsupported_english" in rules_hit(foreign, "This is Beijing Mobile. Would you like to subscribe to our data plan?")
+    assert rules_hit(foreign, "This is Beijing Mobile. Can you speak Chinese, please?") == []

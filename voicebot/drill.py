@@ -342,6 +342,11 @@ def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[V
     `rules.overused` in one call)."""
     book_text = "。".join(standard_lines(entry, book))
     found = list(rules.check(rules_of(entry, book), answer, book.settings))
+    if entry.language != "zh" and not any(v.severity == "contradicts" for v in found):
+        english = [r for r in book.rules.values() if r.kind == rules.UNSUPPORTED_KIND]   # the English class; the rest find nothing
+        lines = standard_lines(entry, book) + [book.fill(k) for k in entry.key_points]
+        extra = rules.unsupported(english, lines, answer, book.settings, book.fill(entry.customer[0]) if entry.customer else "")
+        found += [extra] if extra is not None else []
     if entry.language == "zh" and not any(v.severity == "contradicts" for v in found):
         opposite = rules.contradiction(book_text, answer)
         if opposite is None:

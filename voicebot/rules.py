@@ -799,6 +799,8 @@ class Reference:
     content: str
     folded: str
     flat: str
+    words: frozenset[str] = frozenset()
+    """English words of the lines (the foreign caller's entry)."""
 
 
 def reference(lines: Sequence[str], values: Mapping[str, str], asked: str = "") -> Reference:
@@ -809,11 +811,16 @@ def reference(lines: Sequence[str], values: Mapping[str, str], asked: str = "") 
     text = "。".join(lines)
     content = syllable_key([_char_syllable(c) for c in canon(text) if c not in FACT_FILLER])
     flat = plain(text + "。" + asked + "。" + "。".join(fill_values(str(v), values) for v in values.values()))
-    return Reference(content, syllable_key(syllables(_fold_terms(text + "。" + asked))), flat)
+    words = frozenset(re.findall(r"[a-z]+", text.lower()))
+    return Reference(content, syllable_key(syllables(_fold_terms(text + "。" + asked))), flat, words)
 
 
 def supported(clause: str, ref: Reference) -> float:
-    """0–100: how much of the clause's content the book's lines say (see SUPPORT_MIN)."""
+    """0–100: how much of the clause's content the book's lines say (see SUPPORT_MIN); an English
+    clause by its words (letters are too few for an in-order match to mean anything)."""
+    if clause.isascii():
+        words = [w for w in re.findall(r"[a-z]+", clause.lower()) if len(w) > 2]
+        return 100.0 if not words else 100.0 * sum(w in ref.words for w in words) / len(words)
     key = syllable_key([_char_syllable(c) for c in canon(clause) if c not in FACT_FILLER])
     return 100.0 if len(key) < 2 else _coverage(key, ref.content)
 
@@ -833,7 +840,8 @@ INDIRECT_VERB: Final = re.compile(r"问问|问一下|查查|查一下|核实一�
 
 def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: Mapping[str, str],
                 asked: str = "") -> Violation | None:
-    """The first clause of `text` (not a question back) that the book's `lines` do not support
+    """The first clause of `text` (not a question back, unless the rule says `in_questions`: 您到底办不办？)
+    that the book's `lines` do not support
     (`supported` below SUPPORT_MIN) and that says a term of an `unsupported` rule the lines never say
     (a pattern's group `term`, else its match), unless a negation cue stands before it (没办法直接折现)
     and the pattern does not spell a negation itself (不收费 is a claim about money)."""
@@ -842,12 +850,13 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
         return None
     ref = reference(lines, values, asked)
     for clause, asked in clause_spans(text):
-        if asks(clause, asked):
-            continue
+        question = asks(clause, asked)
         flat = plain(clause)
         indirect = INDIRECT_VERB.search(flat)
         found = []
         for rule in kinds:
+            if question and not rule.in_questions:
+                continue
             for p in rule.patterns:
                 pattern = re.compile(fill_pattern(p, values))
                 for m in pattern.finditer(flat):
