@@ -765,7 +765,7 @@ book's points in other words mostly stay above it."""
 SUPPORT_SLACK: Final = 0.5
 """The stretch of the book searched for a clause: its length plus half (the book's 就, 都, 为您 between)."""
 _TERM_FOLD: Final = (("为您", "给您"), ("帮您", "给您"), ("替您", "给您"), ("元", "块"), ("不要钱", "免费"), ("不收钱", "免费"),
-                     ("不花钱", "免费"), ("不收费", "免费"), ("办理", "办"), ("扣费", "收费"), ("收取", "收"), ("立刻", "现在"), ("马上", "现在"), ("这就", "现在"), ("拜拜", "再见"))
+                     ("不花钱", "免费"), ("不收费", "免费"), ("办理", "办"), ("扣费", "收费"), ("收取", "收"), ("立刻", "现在"), ("马上", "现在"), ("这就", "现在"), ("拜拜", "再见"), ("答复", "解答"))
 """Words folded before asking whether the book says a risky term (为您开通 is 给您开通, 10元 is 10块)."""
 
 
