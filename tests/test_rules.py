@@ -696,3 +696,16 @@ def test_unsupported_offer_and_english_at_protocol_steps(book) -> None:
     foreign = step_entry(book, steps["d_foreign"], 1)
     assert "unsupported_english" in rules_hit(foreign, "This is Beijing Mobile. Would you like to subscribe to our data plan?")
     assert rules_hit(foreign, "This is Beijing Mobile. Can you speak Chinese, please?") == []
+
+
+def test_unsupported_rule_shape_is_checked() -> None:
+    """`support` is a share from 0 to 100 and belongs to kind unsupported; kb check names the fix."""
+    problems: list[str] = []
+    node = {"id": "x_claim", "description": "d", "book": "b", "patterns": ["外包"], "support": 50}
+    assert rules.build_rule(node, problems.append, "rules.yaml").support == 0
+    assert "belongs to kind unsupported" in problems[-1]
+    node = dict(node, kind="unsupported", support=150)
+    assert rules.build_rule(node, problems.append, "rules.yaml").support == 0
+    assert "from 0 to 100" in problems[-1]
+    rule = rules.build_rule(dict(node, support=60), problems.append, "rules.yaml")
+    assert rule.kind == "unsupported" and rule.support == 60 and rule.severity == "contradicts"

@@ -219,6 +219,10 @@ class Rule:
     in_questions: bool = False
     """The claim is made even as a question (您到底在说什么？): a question back asserts nothing, but a
     rude or impatient one is the move itself."""
+    support: int = 0
+    """`unsupported` rules: the support (0–100) below which a clause saying one of its terms is a claim of
+    its own (0: SUPPORT_MIN). Higher for a class whose term is the claim whatever else the clause repeats
+    of the book (已经给您开通了 in a clause of the book's words)."""
     topic: int = 0
     """`opposite` rules: content syllables (pole words left out) the clause and the one before it must
     share with the book's clause for the two to be about one thing (一样 ↔ 不一样 needs a topic:
@@ -744,13 +748,20 @@ def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str 
     if not isinstance(in_questions, bool):
         problem(f"{where}: rule {rule_id}: `in_questions` must be true or false")
         in_questions = False
+    support = node.get("support", 0)
+    if not isinstance(support, int) or isinstance(support, bool) or not 0 <= support <= 100:
+        problem(f"{where}: rule {rule_id}: `support` must be a whole number from 0 to 100")
+        support = 0
+    elif support and kind != "unsupported":
+        problem(f"{where}: rule {rule_id}: `support` belongs to kind unsupported: drop it or set `kind: unsupported`")
+        support = 0
     unknown = set(node) - {"id", "description", "book", "kind", "severity", "scope", "examples", "patterns", "opposites",
-                           "topic", "in_questions", "narrow"}
+                           "topic", "in_questions", "narrow", "support"}
     if unknown:
         problem(f"{where}: rule {rule_id}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     return Rule(id=rule_id, description=desc.strip(), book=book.strip(), kind=str(kind), examples=examples,
                 patterns=patterns, severity=str(severity), scope=str(scope), opposites=tuple(opposites),
-                topic=int(topic), in_questions=in_questions, narrow=str(narrow), file=file, line=line)
+                topic=int(topic), support=int(support), in_questions=in_questions, narrow=str(narrow), file=file, line=line)
 
 
 # ---------------------------------------------------------------- claims the book does not make
@@ -869,7 +880,9 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                     if indirect is not None and m.start() >= indirect.end():
                         continue   # 帮您查一下返还是怎么回事: what someone will look into, not a claim
                     found.append((rule, term))
-        if found and supported(clause, ref) < SUPPORT_MIN:
+        support = supported(clause, ref) if found else 100.0
+        found = [(rule, term) for rule, term in found if support < (rule.support or SUPPORT_MIN)]
+        if found:
             rule, term = found[0]
             return Violation(rule.id, f"{rule.description}：书中没有这样说（“{term}”），你说的是“{clause}”", rule.severity, clause)
     return None
