@@ -8,7 +8,7 @@ the thresholds; and the ordering with rapidfuzz partial_ratio as the coverage me
     python benchmarks/bench_drill.py
     python benchmarks/bench_drill.py --rules   # the book's rules on every graded set and book line
 
-`--rules` prints, for the tune part and the held-out v1–v4 (development data since read), how
+`--rules` prints, for the tune part and the held-out v1–v5 (development data since read), how
 many good and partial answers a contradicting rule flags (false alarms, by rule) and how many fluent
 wrong answers it catches; then how often each `general` rule would fire on the book's own lines of
 the entries it is narrowed away from (the book's exceptions: 问题28 and 特殊问题1 promise a reply).
@@ -98,7 +98,31 @@ def main() -> None:
 
 GRADED = {"tune": ("drill_graded_tune.yaml", "drill_graded.yaml"), "v1": ("drill_graded_heldout.yaml",),
           "v2": ("drill_graded_heldout2.yaml",), "v3": ("drill_graded_heldout3.yaml",),
-          "v4": ("drill_graded_heldout4.yaml",)}
+          "v4": ("drill_graded_heldout4.yaml",), "v5": ("drill_graded_heldout5.yaml",)}
+
+
+def unsupported_alone(book: kb.KnowledgeBase, rows: list[dict], exercises: dict) -> tuple[list[str], int]:
+    """What the `unsupported` rules (claims of a risky class the book does not make) find on their own:
+    the entries with a flagged good/partial answer, and how many fluent wrong answers they flag."""
+    from voicebot import rules
+    alarms: list[str] = []
+    caught = 0
+    for row in rows:
+        entry = (drill.step_entry(book, exercises[row["drill"]], 1) if "drill" in row else book.get(row["entry"]))
+        kinds = [r for r in (drill.rules_of(entry, book) if entry.language == "zh" else book.rules.values())
+                 if r.kind == rules.UNSUPPORTED_KIND]
+        lines = drill.standard_lines(entry, book) + [book.fill(k) for k in entry.key_points]
+        asked = book.fill(entry.customer[0]) if entry.customer else ""
+        for grade in ("good", "partial", "fluent_wrong"):
+            value = row.get(grade) or []
+            for item in value if isinstance(value, list) else [value]:
+                text = item["text"] if isinstance(item, dict) else str(item)
+                found = rules.unsupported(kinds, lines, text, book.settings, asked)
+                if grade == "fluent_wrong":
+                    caught += found is not None
+                elif found is not None:
+                    alarms.append(f"{entry.id}/{grade}/{found.rule}")
+    return alarms, caught
 
 
 def rules_report() -> None:
@@ -131,6 +155,9 @@ def rules_report() -> None:
                         alarms.update(found[:1])
         print(f"{name}: false alarms on good/partial {sum(alarms.values())}/{honest} {dict(alarms)}; "
               f"fluent wrong caught {fluent - missed}/{fluent} (first rule: {dict(caught.most_common())})")
+        alone_alarms, alone_caught = unsupported_alone(book, rows, exercises)
+        print(f"  the unsupported rules alone (no phrase rule, no polarity check): fluent wrong caught "
+              f"{alone_caught}/{fluent}, false alarms on good/partial {len(alone_alarms)}/{honest} {alone_alarms}")
     general = [r for r in book.rules.values() if r.scope == "general"]
     fired: Counter[str] = Counter()
     lines = 0

@@ -29,8 +29,16 @@ The scorer5 mechanisms are general (the `opposite` rules of scripts_kb/rules.yam
 the book deciding entry by entry which one it states; frames for moves), never a copy of a v4 phrase.
 The fresh part now is FRESH5 (62 entries + 15 protocol drills, 472 answers), written by a session
 that never saw the scorer (nor the notes describing it), scored once by the lead with the scorer5
-scorer: order 97.7 % (376/385), fluent wrong below partial 89.6 % (294/328; target 100 %). From the
-next round on it is development data like v1–v4; a fresh v6 is needed to measure again.
+scorer: order 97.7 % (376/385), fluent wrong below partial 89.6 % (294/328; target 100 %); then read by
+the scorer6 session: DEV5, development data. Before reading it, scorer6 built the `unsupported` rules
+(scripts_kb/rules.yaml: a clause the entry's book lines do not support that says a risky term of a class
+— a number, a guarantee, an act on the spot, who/where we are, a referral, blame, money — the book never
+says there) on tune and v1–v4 only: they raised v5 to 92.1 % (302/328; fluent wrong answers flagged
+123 → 133 of 164) with no v5 phrase; reading v5 added terms to the classes, two classes (ending the
+call at a protocol step, pushing the offer at a step that has none) and the English lines' class, and a
+general claim rule (the work id undermined): 97.9 % (321/328), order 99.2 % (382/385).
+The fresh part now is FRESH6 (tests/data/drill_graded_heldout6.yaml), written by a session that never
+saw the scorer; the lead adds it on main and scores it once.
 """
 from __future__ import annotations
 
@@ -51,7 +59,8 @@ DEV = DATA / "drill_graded_heldout.yaml"
 DEV2 = DATA / "drill_graded_heldout2.yaml"
 DEV3 = DATA / "drill_graded_heldout3.yaml"
 DEV4 = DATA / "drill_graded_heldout4.yaml"
-FRESH5 = DATA / "drill_graded_heldout5.yaml"
+DEV5 = DATA / "drill_graded_heldout5.yaml"
+FRESH6 = DATA / "drill_graded_heldout6.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
@@ -87,14 +96,18 @@ DEV4_ORDER_FLOOR = 0.98
 DEV4_FLUENT_FLOOR = 0.99
 """Held-out v4, measured once: 0.869 (273/314) — entries 0.891 (221/248), protocol drills 0.788 (52/66);
 0.994 (312/314) with the scorer5 mechanisms (left: 问题6's 开了加油包就不收漫游费 — the book says both
-收费 and 不收漫游费 there, for different places — and 问题23's 三个月才生效)."""
-FRESH5_ORDER_FLOOR = 0.97
-"""Held-out v5, scored once (scorer5): 0.977 (376/385); the target is 0.95."""
-FRESH5_FLUENT_FLOOR = 0.89
-"""Held-out v5, scored once (scorer5): 0.896 (294/328), against 0.9935 on the development parts v1–v4
-(1069/1076): on answers nobody tuned on, one fluent wrong answer in ten still scores at or above a
-partial one of its item (misses spread over 30 items: claims no rule phrases, thanks/work-id lines).
-The target is 1.0."""
+收费 and 不收漫游费 there, for different places — and 问题23's 三个月才生效); 0.990 (311/314) with scorer6's
+(d_manager's partial 我找一下我们负责人 names a person the step's line never names)."""
+DEV5_ORDER_FLOOR = 0.99
+"""Held-out v5, measured once (scorer5): 0.977 (376/385); then read (development data): 0.992 (382/385) with scorer6."""
+DEV5_FLUENT_FLOOR = 0.97
+"""Held-out v5, measured once (scorer5): 0.896 (294/328), against 0.9935 on v1–v4 (1069/1076); with
+scorer6's `unsupported` rules built before reading v5 0.921 (302/328), after reading it 0.979 (321/328)."""
+FRESH6_ORDER_FLOOR = 0.95
+"""Held-out v6: the target (0.95)."""
+FRESH6_FLUENT_FLOOR = 0.98
+"""Held-out v6: just under scorer6's figure on the development parts v1–v5, 0.989 (1389/1404); the
+target is 1.0. Every earlier round fell from ~99 % to 87–90 % on its next fresh set."""
 
 
 @dataclass(frozen=True)
@@ -208,7 +221,8 @@ def test_tune_part(book, matcher) -> None:
     (DEV2, DEV2_ORDER_FLOOR, DEV2_FLUENT_FLOOR),
     (DEV3, DEV3_ORDER_FLOOR, DEV3_FLUENT_FLOOR),
     (DEV4, DEV4_ORDER_FLOOR, DEV4_FLUENT_FLOOR),
-], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4"])
+    (DEV5, DEV5_ORDER_FLOOR, DEV5_FLUENT_FLOOR),
+], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5"])
 def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
     """The held-out sets already scored once and read since: development data, floors as measured."""
     figures = measure(book, matcher, _load((path,)))
@@ -218,8 +232,8 @@ def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: 
     assert figures.fluent >= fluent_floor, figures.misordered
 
 
-FRESH_PARTS = [(FRESH5, FRESH5_ORDER_FLOOR, FRESH5_FLUENT_FLOOR)]
-"""Held-out sets never read nor tuned on. FRESH5 is written by a session that never saw the scorer
+FRESH_PARTS = [(FRESH6, FRESH6_ORDER_FLOOR, FRESH6_FLUENT_FLOOR)]
+"""Held-out sets never read nor tuned on. FRESH6 is written by a session that never saw the scorer
 and added on main by the lead: until then this test errors (missing file), it is never skipped."""
 
 

@@ -598,7 +598,9 @@ def test_the_book_decides_which_pole_an_entry_holds(book) -> None:
     rate = "。".join(standard_lines(book.get("sp_abroad_rate"), book))
     assert rules.opposed([charge], rate, "您在国外接听这通电话不花钱。", book.settings) is not None
     assert rules.opposed([charge], rate, "您在国外接听这通电话也是要花钱的。", book.settings) is None
-    assert _contradicting_any(book, "q24_recording", "这个业务是免费的。") == []      # the book says nothing of it there
+    recording = "。".join(standard_lines(book.get("q24_recording"), book))
+    assert rules.opposed([charge], recording, "这个业务是免费的。", book.settings) is None   # no pole there: the rule is silent
+    assert _contradicting_any(book, "q24_recording", "这个业务是免费的。") == ["unsupported_money"]   # a money claim 问题24 never makes
     found = rules.opposed([book.rules["opposite_random"]], "号码也是随机抽取到的。", "是专门挑出来的号码。", book.settings)
     assert found is not None and "随机抽取到的" in found.message and "专门挑出来的号码" in found.message
     assert rules.opposed([book.rules["opposite_random"]], "号码也是随机抽取到的。", "是不是专门挑的？", book.settings) is None
@@ -653,3 +655,57 @@ def test_kb_check_reports_malformed_opposite_rules(tmp_path: Path) -> None:
     assert "pole_bad_topic: `topic` must be a whole number" in joined
     assert "claim_with_opposites: `opposites` belongs to kind opposite" in joined
     assert "unknown narrow 'sometimes'" in joined
+
+
+# ---- scorer6: claims the book does not make, by class (kind unsupported), in wordings written for this test
+
+UNSUPPORTED = [
+    ("q21_your_benefit", "您看流量加油包每月只要10元，办满三个月还送您2个G。", "unsupported_number"),
+    ("q15_how_number", "号码是系统随机抽取的，我们市场拓展部门专门负责这一片。", "unsupported_identity"),
+    ("q09_using_it", "这个业务挺实用的，用了以后保证您再也不会超流量。", "unsupported_guarantee"),
+]
+SUPPORTED = [
+    ("q26_charge_refund", "这是短期的优惠活动，先收费再送优惠券，所以没办法直接折现。"),   # refusing 折现 claims nothing
+    ("q13_no_rebate", "很抱歉，您稍后咨询前台10086，让同事帮您查一下返还是怎么回事。"),   # 返还: the customer's word, looked into
+    ("c_check_data", "您的资料我们绝对不会卖给任何公司。"),
+]
+
+
+def test_unsupported_claims_of_a_risky_class_are_caught_in_any_wording(book) -> None:
+    for entry_id, text, rule in UNSUPPORTED:
+        assert rule in contradicting(book, entry_id, text), (entry_id, text)
+    for entry_id, text in SUPPORTED:
+        assert contradicting(book, entry_id, text) == [], (entry_id, text)
+
+
+def test_unsupported_feedback_names_the_term_and_the_clause(book) -> None:
+    from voicebot.drill import check_rules
+    found = [v for v in check_rules(book.get("q21_your_benefit"), UNSUPPORTED[0][1], book)[0] if v.rule == "unsupported_number"]
+    assert found and "三个月" in found[0].message and found[0].said == "办满三个月还送您2个G"
+
+
+def test_unsupported_offer_and_english_at_protocol_steps(book) -> None:
+    """A step whose book line has no offer (thanks, closing, no response) is no place to push it, even as a
+    question; the foreign caller gets the book's English lines, not an English sale."""
+    from voicebot.drill import check_rules, step_entry
+    steps = {x.id: x for x in book.exercises}
+    closing = step_entry(book, steps["d_closing"], 1)
+    rules_hit = lambda entry, text: [v.rule for v in check_rules(entry, text, book)[0] if v.severity == "contradicts"]
+    assert "unsupported_offer" in rules_hit(closing, "好的，不过您考虑一下加油包，明天给个准话行吗？")
+    assert rules_hit(closing, "好的，那就不打扰您了，祝您生活愉快，再见。") == []
+    foreign = step_entry(book, steps["d_foreign"], 1)
+    assert "unsupported_english" in rules_hit(foreign, "This is Beijing Mobile. Would you like to subscribe to our data plan?")
+    assert rules_hit(foreign, "This is Beijing Mobile. Can you speak Chinese, please?") == []
+
+
+def test_unsupported_rule_shape_is_checked() -> None:
+    """`support` is a share from 0 to 100 and belongs to kind unsupported; kb check names the fix."""
+    problems: list[str] = []
+    node = {"id": "x_claim", "description": "d", "book": "b", "patterns": ["外包"], "support": 50}
+    assert rules.build_rule(node, problems.append, "rules.yaml").support == 0
+    assert "belongs to kind unsupported" in problems[-1]
+    node = dict(node, kind="unsupported", support=150)
+    assert rules.build_rule(node, problems.append, "rules.yaml").support == 0
+    assert "from 0 to 100" in problems[-1]
+    rule = rules.build_rule(dict(node, support=60), problems.append, "rules.yaml")
+    assert rule.kind == "unsupported" and rule.support == 60 and rule.severity == "contradicts"

@@ -338,15 +338,26 @@ def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[V
     if none of them is a contradicting claim, a clause stating one of the book answer's facts with
     the opposite polarity (`rules.contradiction`: 没有录音 against 是有录音的), which needs no rule
     written, or the other pole of a claim the book states one way (`rules.opposed`, the `opposite`
-    rules of rules.yaml: 随机抽取 against 专门挑的, 收费 against 免费); then the per-call caps of 特殊问题3 applied to this answer alone (a whole call's lines go to
+    rules of rules.yaml: 随机抽取 against 专门挑的, 收费 against 免费), or a claim of a risky class the book's
+    lines for the entry never make (`rules.unsupported`, the `unsupported` rules: 三天之内给您回电, 我们是外包
+    公司; for the foreign caller's English lines only the English class); then the per-call caps of 特殊问题3 applied to this answer alone (a whole call's lines go to
     `rules.overused` in one call)."""
     book_text = "。".join(standard_lines(entry, book))
     found = list(rules.check(rules_of(entry, book), answer, book.settings))
+    if entry.language != "zh" and not any(v.severity == "contradicts" for v in found):
+        english = [r for r in book.rules.values() if r.kind == rules.UNSUPPORTED_KIND]   # the English class; the rest find nothing
+        lines = standard_lines(entry, book) + [book.fill(k) for k in entry.key_points]
+        extra = rules.unsupported(english, lines, answer, book.settings, book.fill(entry.customer[0]) if entry.customer else "")
+        found += [extra] if extra is not None else []
     if entry.language == "zh" and not any(v.severity == "contradicts" for v in found):
         opposite = rules.contradiction(book_text, answer)
         if opposite is None:
             poles = [r for r in rules_of(entry, book) if r.kind == rules.OPPOSITE_KIND]
             opposite = rules.opposed(poles, book_text, answer, book.settings)
+        if opposite is None:
+            lines = standard_lines(entry, book) + [book.fill(k) for k in entry.key_points]
+            asked = book.fill(entry.customer[0]) if entry.customer else ""
+            opposite = rules.unsupported(rules_of(entry, book), lines, answer, book.settings, asked)
         if opposite is not None:
             found.append(opposite)
     words = book.protocols.words_to_avoid

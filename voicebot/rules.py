@@ -10,6 +10,12 @@ A rule comes from `scripts_kb/rules.yaml` (general rules, referenced by id) or f
   (不会收费 against 会收费) is not made.
 - `missing`: something the agent must say (the work id, 服务用语7).
 - `first`: something the answer must open with (问题17 应先道歉).
+- `unsupported`: a class of risky claim (a number or a date, a guarantee, an act done on the spot,
+  who or where we are, where to send the customer, blame, money): a clause that says a term of the
+  class the entry's book lines never say, in a clause the book lines do not support (few of its
+  content syllables are the book's), is a claim the book does not make (`unsupported`): whatever
+  its wording, a fluent answer that adds 三天之内给您回电 or 我们是外包公司 after the book's points
+  is caught without a phrase of it being listed.
 - `opposite`: two poles of one claim (收费 ↔ 免费, 随机抽取 ↔ 专门挑选, 一样 ↔ 不一样): where the entry's
   own book answer states one pole and never the other, an answer clause stating the other pole (or
   the book's pole negated: 钱不是我们收的 against 代收) contradicts the book, whatever else it says
@@ -51,7 +57,7 @@ from rapidfuzz.distance import LCSseq
 from .replies import clauses, negates, valid_patterns
 from .text import normalize, numerals_to_digits, pinyin_syllables, to_simplified
 
-KINDS: Final = ("claim", "missing", "first", "opposite")
+KINDS: Final = ("claim", "missing", "first", "opposite", "unsupported")
 SEVERITIES: Final = ("contradicts", "style")
 NARROWINGS: Final = ("wording", "rule")
 SCOPES: Final = ("entry", "all", "general")
@@ -213,6 +219,10 @@ class Rule:
     in_questions: bool = False
     """The claim is made even as a question (您到底在说什么？): a question back asserts nothing, but a
     rude or impatient one is the move itself."""
+    support: int = 0
+    """`unsupported` rules: the support (0–100) below which a clause saying one of its terms is a claim of
+    its own (0: SUPPORT_MIN). Higher for a class whose term is the claim whatever else the clause repeats
+    of the book (已经给您开通了 in a clause of the book's words)."""
     topic: int = 0
     """`opposite` rules: content syllables (pole words left out) the clause and the one before it must
     share with the book's clause for the two to be about one thing (一样 ↔ 不一样 needs a topic:
@@ -704,7 +714,7 @@ def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str 
         return value
 
     kind = one_of("kind", KINDS, "claim", "claim")
-    severity = one_of("severity", SEVERITIES, "contradicts" if kind in ("claim", OPPOSITE_KIND) else "style", "style")
+    severity = one_of("severity", SEVERITIES, "contradicts" if kind in ("claim", OPPOSITE_KIND, "unsupported") else "style", "style")
     scope = one_of("scope", SCOPES, "entry", "entry")
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("examples", "patterns", "opposites"):
@@ -738,10 +748,141 @@ def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str 
     if not isinstance(in_questions, bool):
         problem(f"{where}: rule {rule_id}: `in_questions` must be true or false")
         in_questions = False
+    support = node.get("support", 0)
+    if not isinstance(support, int) or isinstance(support, bool) or not 0 <= support <= 100:
+        problem(f"{where}: rule {rule_id}: `support` must be a whole number from 0 to 100")
+        support = 0
+    elif support and kind != "unsupported":
+        problem(f"{where}: rule {rule_id}: `support` belongs to kind unsupported: drop it or set `kind: unsupported`")
+        support = 0
     unknown = set(node) - {"id", "description", "book", "kind", "severity", "scope", "examples", "patterns", "opposites",
-                           "topic", "in_questions", "narrow"}
+                           "topic", "in_questions", "narrow", "support"}
     if unknown:
         problem(f"{where}: rule {rule_id}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     return Rule(id=rule_id, description=desc.strip(), book=book.strip(), kind=str(kind), examples=examples,
                 patterns=patterns, severity=str(severity), scope=str(scope), opposites=tuple(opposites),
-                topic=int(topic), in_questions=in_questions, narrow=str(narrow), file=file, line=line)
+                topic=int(topic), support=int(support), in_questions=in_questions, narrow=str(narrow), file=file, line=line)
+
+
+# ---------------------------------------------------------------- claims the book does not make
+
+UNSUPPORTED_KIND: Final = "unsupported"
+SUPPORT_MIN: Final = 40.0
+"""A clause is the book's when at least this share (0–100) of its content syllables is said, in
+order, within a stretch of the book's lines a little longer than the clause. On the good and partial
+answers of the tune set and v1–v4 (benchmarks/bench_drill.py --rules), risky clauses below it are the
+trainee's own additions (三天之内会有专人给您回电话: 22; 我们是河北的外包呼叫中心: 12), and the
+book's points in other words mostly stay above it."""
+SUPPORT_SLACK: Final = 0.5
+"""The stretch of the book searched for a clause: its length plus half (the book's 就, 都, 为您 between)."""
+_TERM_FOLD: Final = (("为您", "给您"), ("帮您", "给您"), ("替您", "给您"), ("元", "块"), ("不要钱", "免费"), ("不收钱", "免费"),
+                     ("不花钱", "免费"), ("不收费", "免费"), ("办理", "办"), ("扣费", "收费"), ("收取", "收"), ("立刻", "现在"), ("马上", "现在"), ("这就", "现在"), ("拜拜", "再见"), ("答复", "解答"))
+"""Words folded before asking whether the book says a risky term (为您开通 is 给您开通, 10元 is 10块)."""
+
+
+def _coverage(needle: str, hay: str) -> float:
+    """0–100: share of `needle`'s syllables found in order within a stretch of `hay` a little longer."""
+    n = len(needle)
+    if not n or not hay:
+        return 0.0
+    width = n + max(2, int(n * SUPPORT_SLACK))
+    if len(hay) <= width:
+        return 100.0 * LCSseq.similarity(needle, hay) / n
+    best = 0
+    for i in range(len(hay) - width + 1):
+        best = max(best, LCSseq.similarity(needle, hay[i:i + width]))
+        if best == n:
+            break
+    return 100.0 * best / n
+
+
+def _fold_terms(text: str) -> str:
+    text = plain(text)
+    for old, new in _TERM_FOLD:
+        text = text.replace(old, new)
+    return text
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The book's lines for one entry, ready for `unsupported`: content syllables, folded syllables, digits."""
+
+    content: str
+    folded: str
+    flat: str
+    words: frozenset[str] = frozenset()
+    """English words of the lines (the foreign caller's entry)."""
+
+
+def reference(lines: Sequence[str], values: Mapping[str, str], asked: str = "") -> Reference:
+    """The lines as `unsupported` compares them. The customer's line as the book words it (`asked`)
+    counts for the terms only (返还的事我这边查不到 echoes 为什么没有收到优惠或返还), and the
+    settings' values for numbers only (资费 10, 5GB, 12个月 are the offer's facts, but 取消方式's 营业厅
+    is not a line of every entry)."""
+    text = "。".join(lines)
+    content = syllable_key([_char_syllable(c) for c in canon(text) if c not in FACT_FILLER])
+    flat = plain(text + "。" + asked + "。" + "。".join(fill_values(str(v), values) for v in values.values()))
+    words = frozenset(re.findall(r"[a-z]+", text.lower()))
+    return Reference(content, syllable_key(syllables(_fold_terms(text + "。" + asked))), flat, words)
+
+
+def supported(clause: str, ref: Reference) -> float:
+    """0–100: how much of the clause's content the book's lines say (see SUPPORT_MIN); an English
+    clause by its words (letters are too few for an in-order match to mean anything)."""
+    if clause.isascii():
+        words = [w for w in re.findall(r"[a-z]+", clause.lower()) if len(w) > 2]
+        return 100.0 if not words else 100.0 * sum(w in ref.words for w in words) / len(words)
+    key = syllable_key([_char_syllable(c) for c in canon(clause) if c not in FACT_FILLER])
+    return 100.0 if len(key) < 2 else _coverage(key, ref.content)
+
+
+def _novel(term: str, ref: Reference) -> bool:
+    """The book's lines never say this term (a number: its digits; a word: its syllables, folded)."""
+    digits = re.findall(r"[0-9]+", term)
+    if digits:
+        return not all(d in ref.flat for d in digits)
+    key = syllable_key(syllables(_fold_terms(term)))
+    return bool(key) and key not in ref.folded
+
+
+INDIRECT_VERB: Final = re.compile(r"问问|问一下|查查|查一下|核实一下|确认一下|了解一下")
+"""What follows one of these in a clause is what someone will look into (查一下返还是怎么回事), not a claim."""
+
+
+def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: Mapping[str, str],
+                asked: str = "") -> Violation | None:
+    """The first clause of `text` (not a question back, unless the rule says `in_questions`: 您到底办不办？)
+    that the book's `lines` do not support
+    (`supported` below SUPPORT_MIN) and that says a term of an `unsupported` rule the lines never say
+    (a pattern's group `term`, else its match), unless a negation cue stands before it (没办法直接折现)
+    and the pattern does not spell a negation itself (不收费 is a claim about money)."""
+    kinds = [r for r in rules if r.kind == UNSUPPORTED_KIND]
+    if not kinds:
+        return None
+    ref = reference(lines, values, asked)
+    for clause, asked in clause_spans(text):
+        question = asks(clause, asked)
+        flat = plain(clause)
+        indirect = INDIRECT_VERB.search(flat)
+        found = []
+        for rule in kinds:
+            if question and not rule.in_questions:
+                continue
+            for p in rule.patterns:
+                pattern = re.compile(fill_pattern(p, values))
+                for m in pattern.finditer(flat):
+                    term = m.group("term") if "term" in pattern.groupindex and m.group("term") else m.group()
+                    if not term or not _novel(term, ref):
+                        continue
+                    if not _NEGATION_CHAR.search(m.group()) and (
+                            _negated_before(flat, m.start()) or _tail_negated(flat, m.end())):
+                        continue   # 没办法直接折现: refusing what the book does not offer claims nothing
+                    if indirect is not None and m.start() >= indirect.end():
+                        continue   # 帮您查一下返还是怎么回事: what someone will look into, not a claim
+                    found.append((rule, term))
+        support = supported(clause, ref) if found else 100.0
+        found = [(rule, term) for rule, term in found if support < (rule.support or SUPPORT_MIN)]
+        if found:
+            rule, term = found[0]
+            return Violation(rule.id, f"{rule.description}：书中没有这样说（“{term}”），你说的是“{clause}”", rule.severity, clause)
+    return None
