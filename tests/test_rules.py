@@ -709,3 +709,13 @@ def test_unsupported_rule_shape_is_checked() -> None:
     assert "from 0 to 100" in problems[-1]
     rule = rules.build_rule(dict(node, support=60), problems.append, "rules.yaml")
     assert rule.kind == "unsupported" and rule.support == 60 and rule.severity == "contradicts"
+
+
+def test_an_alternative_question_with_haishi_asks_and_a_haishi_suggestion_tells() -> None:
+    """还是 opens a suggestion (还是您去营业厅问问吧) but also the second half of an alternative question
+    (…的，还是您自己去营业厅办的呢？), which asks which and refers the customer nowhere."""
+    spans = rules.clause_spans("您是接到电话办的，还是自己去营业厅或者网上办的呢？")
+    assert all(rules.asks(clause, asked) for clause, asked in spans[1:]), spans
+    for suggestion in ("还是您去营业厅问问吧？", "还是您去营业厅办吧", "还是您打10086问问？"):
+        clause, asked = rules.clause_spans(suggestion)[0]
+        assert not rules.asks(clause, asked), suggestion

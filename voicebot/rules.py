@@ -345,13 +345,18 @@ SUGGESTION: Final = re.compile(r"^(?:那|那您|您)?(?:要不|不如|干脆|建
 do even when it ends with a question mark."""
 
 
+ALTERNATIVE: Final = re.compile(r"^还是.*(?:呢|吗)$")
+"""…but 还是 that opens a clause ending in 呢 is the second half of an alternative question (您是电话里
+办的，还是自己去营业厅办的呢？): it asks which, it suggests nothing."""
+
+
 def asks(clause: str, asked: bool = False) -> bool:
     """The clause is a question back, not a statement (a tag such as 好吗 at its end does not count,
     nor an indirect question: 打10086问问是不是移动的)."""
     can = canon(clause)
     if TAG_QUESTION.search(can):
         return False
-    if SUGGESTION.search(can):
+    if SUGGESTION.search(can) and not ALTERNATIVE.search(clause.strip(" ，,。？?！!")):
         return False
     found = QUESTION.search(can)
     if found and not asked and INDIRECT.search(can[:found.start()]):
