@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tts_cer import cer_parts, classify  # noqa: E402
+from tts_cer import cer_parts, classify, syllable_parts  # noqa: E402
 
 from voicebot.audio import SAMPLE_RATE  # noqa: E402
 
@@ -115,7 +115,7 @@ def measure(engine: str, n: int, voice: str | None, speed: float | None, save: s
     # The voice is measured by whisper as trained (the whole 30 s window), not by the call's
     # faster short-window decode: a listener's ear, not a latency budget.
     rec = WhisperRecognizer(full_window=True)
-    edits = total = 0
+    edits = total = syl_edits = syl_total = 0
     per_line = []
     kinds: collections.Counter[str] = collections.Counter()
     out_dir = Path(save) / engine if save else None
@@ -130,6 +130,8 @@ def measure(engine: str, n: int, voice: str | None, speed: float | None, save: s
         said = to_spoken(row["line"])
         e, t = cer_parts(said, heard)
         edits, total = edits + e, total + t
+        se, st = syllable_parts(said, heard)
+        syl_edits, syl_total = syl_edits + se, syl_total + st
         found = classify(said, heard)
         for edit in found:
             kinds[edit.kind] += edit.cost
@@ -143,6 +145,7 @@ def measure(engine: str, n: int, voice: str | None, speed: float | None, save: s
         "engine": getattr(synth, "name", engine), "voice": synth.voice_id("zh"), "lines": len(rows),
         "chars": sum(r["chars"] for r in rows), "load_s": load_s,
         "cer": edits / max(1, total), "edits": edits, "ref_chars": total, "kinds": dict(kinds),
+        "syllable_er": syl_edits / max(1, syl_total),
         "mean_line_cer": statistics.mean(p["cer"] for p in per_line),
         "chars_per_s": sum(r["chars"] for r in rows) / work,
         "rtf": work / sum(r["audio_s"] for r in rows),
@@ -201,12 +204,12 @@ def main() -> int:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(result["kinds"].items(), key=lambda kv: -kv[1]))
         console.print(f"  {engine}: {result['edits']} edits in {result['ref_chars']} characters: {kinds}")
     table = Table(title=f"TTS on {args.lines} book answers, transcribed back by whisper-base")
-    for col in ("engine", "CER", "mean line CER", "chars/s", "RTF", "CPU RTF", "first audio (median / max)",
+    for col in ("engine", "CER", "syllable ER", "mean line CER", "chars/s", "RTF", "CPU RTF", "first audio (median / max)",
                 "whole line (median)", f"one line ×{STEADY_RUNS} (min / max)", "load", "peak RSS",
                 "load avg"):
         table.add_column(col)
     for r in results:
-        table.add_row(r["engine"], f"{r['cer']:.1%}", f"{r['mean_line_cer']:.1%}", f"{r['chars_per_s']:.1f}",
+        table.add_row(r["engine"], f"{r['cer']:.1%}", f"{r.get('syllable_er', float('nan')):.1%}", f"{r['mean_line_cer']:.1%}", f"{r['chars_per_s']:.1f}",
                       f"{r['rtf']:.2f}", f"{r['cpu_rtf']:.2f}",
                       f"{r['first_audio_median_s']:.2f} / {r['first_audio_max_s']:.2f} s",
                       f"{r['whole_line_median_s']:.2f} s",

@@ -82,6 +82,27 @@ def cer_parts(reference: str, heard: str) -> tuple[int, int]:
     return Levenshtein.distance(ref, hyp), len(ref)
 
 
+def syllable_parts(reference: str, heard: str) -> tuple[int, int]:
+    """(edits, reference syllables) over toneless pinyin of the common written form: what the voice
+    said by sound. A homophone the recogniser wrote with another character (工号 → 功耗) is no error
+    here, a wrong syllable (运营 → 遇宁), a wrong digit, a dropped or an extra word still is. Printed
+    beside the CER so a reader can tell the voice's errors from the ear's spelling."""
+    ref, hyp = _sounds(cer_form(reference)), _sounds(cer_form(heard))
+    return Levenshtein.distance(ref, hyp), len(ref)
+
+
+def _sounds(text: str) -> list[str]:
+    """Toneless pinyin per Chinese character, and each other character (a digit, a letter) alone
+    (pypinyin hands back a run of non-Chinese characters as one piece)."""
+    out: list[str] = []
+    for piece in lazy_pinyin(text, errors=lambda run: [f"\x00{run}"]):
+        if piece.startswith("\x00"):
+            out.extend(piece[1:])
+        else:
+            out.append(piece)
+    return out
+
+
 @dataclass(frozen=True)
 class Edit:
     """One difference between the line said and the line heard, in the common written form."""

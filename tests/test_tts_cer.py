@@ -77,3 +77,16 @@ def test_book_lines_with_numbers_written_as_whisper_writes_them_have_no_errors()
 
 def test_reference_length_counts_the_compared_characters() -> None:
     assert tts_cer.cer_parts("幺零零八六，好吧？", "10086好吧") == (0, 7)
+
+
+def test_syllable_errors_forgive_homophones_only() -> None:
+    """The syllable error rate (printed beside the CER) counts what the voice said by sound: a
+    homophone is no error there, a wrong syllable, a wrong digit or a dropped word still is."""
+    said = to_spoken("我的工号是8086，您可以拨打10086咨询")
+    assert tts_cer.syllable_parts(said, "我的功耗是8086,您可以播打10086資訊")[0] == 0
+    assert tts_cer.cer_parts(said, "我的功耗是8086,您可以播打10086資訊")[0] == 5
+    assert tts_cer.syllable_parts(said, "我的工号是8086,您可以拨打100086咨询")[0] == 1   # a digit too many
+    assert tts_cer.syllable_parts(said, "我的工号是8086,您可以拨打10086")[0] == 2       # 咨询 dropped
+    assert tts_cer.syllable_parts("通信运营商", "通信遇宁伤")[0] == 2                  # yun→yu, ying→ning
+    edits, syllables = tts_cer.syllable_parts(said, said)
+    assert edits == 0 and syllables == len(tts_cer.cer_form(said))
