@@ -40,7 +40,11 @@ general claim rule (the work id undermined): 97.9 % (321/328), order 99.2 % (382
 The fresh part now is FRESH6 (tests/data/drill_graded_heldout6.yaml, 62 entries + 15 protocol drills),
 written by a session that never saw the scorer, the rules, the notes nor v1–v5, scored once by the lead
 with the scorer6 scorer: order 97.4 % (375/385), fluent wrong below partial 96.4 % (297/308; target
-100 %). From the next round on it is development data; a fresh v7 is needed to measure again.
+100 %); then read by the scorer7 session: DEV6, development data. Its good answers' false alarms
+taught that a risky term's claim is judged, not its syllables (an act the book itself does for the
+customer, a guarantee of the book's own condition: `book_claim` in voicebot/rules.py).
+The fresh part now is FRESH7 (tests/data/drill_graded_heldout7.yaml), written by a session that never
+saw the scorer; the lead adds it on main, scores it once and sets its floors.
 """
 from __future__ import annotations
 
@@ -62,7 +66,8 @@ DEV2 = DATA / "drill_graded_heldout2.yaml"
 DEV3 = DATA / "drill_graded_heldout3.yaml"
 DEV4 = DATA / "drill_graded_heldout4.yaml"
 DEV5 = DATA / "drill_graded_heldout5.yaml"
-FRESH6 = DATA / "drill_graded_heldout6.yaml"
+DEV6 = DATA / "drill_graded_heldout6.yaml"
+FRESH7 = DATA / "drill_graded_heldout7.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
@@ -105,12 +110,17 @@ DEV5_ORDER_FLOOR = 0.99
 DEV5_FLUENT_FLOOR = 0.97
 """Held-out v5, measured once (scorer5): 0.896 (294/328), against 0.9935 on v1–v4 (1069/1076); with
 scorer6's `unsupported` rules built before reading v5 0.921 (302/328), after reading it 0.979 (321/328)."""
-FRESH6_ORDER_FLOOR = 0.97
-"""Held-out v6, measured once by the lead with the scorer6 scorer: 0.974 (375/385; target 0.95)."""
-FRESH6_FLUENT_FLOOR = 0.96
+DEV6_ORDER_FLOOR = 0.99
+"""Held-out v6, measured once by the lead with the scorer6 scorer: 0.974 (375/385; target 0.95); then
+read (development data): 0.982 (378/385) on main, 0.992 (382/385) with scorer7."""
+DEV6_FLUENT_FLOOR = 0.98
 """Held-out v6, measured once by the lead with the scorer6 scorer: 0.964 (297/308), against 0.989
 (1389/1404) on the development parts v1–v5; the target is 1.0. Every earlier round fell from ~99 % to
-87–90 % on its next fresh set (v3 90.4, v4 86.9, v5 89.6)."""
+87–90 % on its next fresh set (v3 90.4, v4 86.9, v5 89.6). 0.984 (303/308) with scorer7."""
+FRESH7_ORDER_FLOOR = 0.95
+"""Held-out v7: the issue's target until the lead scores it once and sets the floor."""
+FRESH7_FLUENT_FLOOR = 0.95
+"""Held-out v7: set by the lead after scoring it once (target 1.0)."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +235,8 @@ def test_tune_part(book, matcher) -> None:
     (DEV3, DEV3_ORDER_FLOOR, DEV3_FLUENT_FLOOR),
     (DEV4, DEV4_ORDER_FLOOR, DEV4_FLUENT_FLOOR),
     (DEV5, DEV5_ORDER_FLOOR, DEV5_FLUENT_FLOOR),
-], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5"])
+    (DEV6, DEV6_ORDER_FLOOR, DEV6_FLUENT_FLOOR),
+], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5", "dev_v6"])
 def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
     """The held-out sets already scored once and read since: development data, floors as measured."""
     figures = measure(book, matcher, _load((path,)))
@@ -235,8 +246,8 @@ def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: 
     assert figures.fluent >= fluent_floor, figures.misordered
 
 
-FRESH_PARTS = [(FRESH6, FRESH6_ORDER_FLOOR, FRESH6_FLUENT_FLOOR)]
-"""Held-out sets never read nor tuned on. FRESH6 is written by a session that never saw the scorer
+FRESH_PARTS = [(FRESH7, FRESH7_ORDER_FLOOR, FRESH7_FLUENT_FLOOR)]
+"""Held-out sets never read nor tuned on. FRESH7 is written by a session that never saw the scorer
 and added on main by the lead: until then this test errors (missing file), it is never skipped."""
 
 

@@ -719,3 +719,21 @@ def test_an_alternative_question_with_haishi_asks_and_a_haishi_suggestion_tells(
     for suggestion in ("还是您去营业厅问问吧？", "还是您去营业厅办吧", "还是您打10086问问？"):
         clause, asked = rules.clause_spans(suggestion)[0]
         assert not rules.asks(clause, asked), suggestion
+
+
+def test_a_risky_term_on_the_books_own_claim_is_no_unsupported_claim(book) -> None:
+    """The claim, not its syllables: an act the book's lines do for the customer outright (问题23 我们现在为您开通)
+    said with 已经, or a guarantee that the customer is asked first (3.15 经过您的同意才会为您开通), restates
+    the book; the same act where the book only does it on the customer's consent is still the trainee's own."""
+    def flagged(entry_id: str, text: str) -> rules.Violation | None:
+        entry = book.get(entry_id)
+        kinds = [r for r in book.rules.values() if r.kind == rules.UNSUPPORTED_KIND]
+        lines = standard_lines(entry, book) + [book.fill(k) for k in entry.key_points]
+        return rules.unsupported(kinds, lines, text, book.settings)
+    assert flagged("q23_why_not_now", "我这边已经在帮您开通了，系统有个默认过程，请您谅解") is None
+    assert flagged("p_315_gala", "开通之前我们保证先征得您的同意，资费也很透明") is None
+    found = flagged("p_315_gala", "这个业务我这边已经先帮您开好了，资费也很透明")
+    assert found is not None and found.rule == "unsupported_act"
+    assert flagged("q13_my_account", "您回头打10086前台查一下，好吗") is None
+    found = flagged("q23_why_not_now", "我们保证三天之内给您把这个业务开好")
+    assert found is not None

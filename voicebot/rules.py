@@ -15,7 +15,9 @@ A rule comes from `scripts_kb/rules.yaml` (general rules, referenced by id) or f
   class the entry's book lines never say, in a clause the book lines do not support (few of its
   content syllables are the book's), is a claim the book does not make (`unsupported`): whatever
   its wording, a fluent answer that adds 三天之内给您回电 or 我们是外包公司 after the book's points
-  is caught without a phrase of it being listed.
+  is caught without a phrase of it being listed. The term's claim is judged, not its syllables: an
+  act the book's lines do for the customer outright (我们现在为您开通, said as 已经在给您开了) or a
+  guarantee of what the book says (一定先经过您同意) is the book's claim in other words (`book_claim`).
 - `opposite`: two poles of one claim (收费 ↔ 免费, 随机抽取 ↔ 专门挑选, 一样 ↔ 不一样): where the entry's
   own book answer states one pole and never the other, an answer clause stating the other pole (or
   the book's pole negated: 钱不是我们收的 against 代收) contradicts the book, whatever else it says
@@ -354,7 +356,7 @@ def asks(clause: str, asked: bool = False) -> bool:
     """The clause is a question back, not a statement (a tag such as 好吗 at its end does not count,
     nor an indirect question: 打10086问问是不是移动的)."""
     can = canon(clause)
-    if TAG_QUESTION.search(can):
+    if TAG_QUESTION.search(can) or TAG_QUESTION.search(plain(clause)):   # canon drops 吧: 号码是…对吧 tells
         return False
     if SUGGESTION.search(can) and not ALTERNATIVE.search(clause.strip(" ，,。？?！!")):
         return False
@@ -781,8 +783,10 @@ book's points in other words mostly stay above it."""
 SUPPORT_SLACK: Final = 0.5
 """The stretch of the book searched for a clause: its length plus half (the book's 就, 都, 为您 between)."""
 _TERM_FOLD: Final = (("为您", "给您"), ("帮您", "给您"), ("替您", "给您"), ("元", "块"), ("不要钱", "免费"), ("不收钱", "免费"),
-                     ("不花钱", "免费"), ("不收费", "免费"), ("办理", "办"), ("扣费", "收费"), ("收取", "收"), ("立刻", "现在"), ("马上", "现在"), ("这就", "现在"), ("拜拜", "再见"), ("答复", "解答"))
-"""Words folded before asking whether the book says a risky term (为您开通 is 给您开通, 10元 is 10块)."""
+                     ("不花钱", "免费"), ("不收费", "免费"), ("办理", "办"), ("扣费", "收费"), ("收取", "收"), ("立刻", "现在"), ("马上", "现在"), ("这就", "现在"), ("拜拜", "再见"), ("答复", "解答"),
+                     ("回头", "稍后"), ("晚点", "稍后"), ("晚一点", "稍后"), ("待会儿", "稍后"), ("待会", "稍后"))
+"""Words folded before asking whether the book says a risky term (为您开通 is 给您开通, 10元 is 10块,
+回头打10086 is the book's 稍后联系10086)."""
 
 
 def _coverage(needle: str, hay: str) -> float:
@@ -817,6 +821,11 @@ class Reference:
     flat: str
     words: frozenset[str] = frozenset()
     """English words of the lines (the foreign caller's entry)."""
+    acts: tuple[str, ...] = ()
+    """The book's clauses that do something for the customer outright (我们现在为您开通): not negated,
+    not under a condition or the customer's consent (经过您的同意才会为您开通 is no act done)."""
+    claims: str = ""
+    """Folded content syllables of the book's clauses, for what a guarantee or a date is about."""
 
 
 def reference(lines: Sequence[str], values: Mapping[str, str], asked: str = "") -> Reference:
@@ -828,7 +837,49 @@ def reference(lines: Sequence[str], values: Mapping[str, str], asked: str = "") 
     content = syllable_key([_char_syllable(c) for c in canon(text) if c not in FACT_FILLER])
     flat = plain(text + "。" + asked + "。" + "。".join(fill_values(str(v), values) for v in values.values()))
     words = frozenset(re.findall(r"[a-z]+", text.lower()))
-    return Reference(content, syllable_key(syllables(_fold_terms(text + "。" + asked))), flat, words)
+    acts = tuple(_fold_terms(c) for c in clauses(text) if not _conditional(c) and not _negative(c))
+    return Reference(content, syllable_key(syllables(_fold_terms(text + "。" + asked))), flat, words, acts,
+                     _claim_key(text))
+
+
+_CONDITIONAL: Final = re.compile(r"如果|要是|假如|只要|的话|才|等|之后|以后|若")
+
+
+def _conditional(clause: str) -> bool:
+    """A clause under a condition or the customer's consent (您同意我们可以在线为您办理, 经过您的同意才会开通)."""
+    can = canon(clause)
+    return bool(_CONDITIONAL.search(can) or CONSENT.search(can))
+
+
+def _claim_key(text: str) -> str:
+    """Folded content syllables (function words left out) of what a clause claims."""
+    return syllable_key([_char_syllable(c) for c in canon(_fold_terms(text)) if c not in FACT_FILLER])
+
+
+ACT_FRAME: Final = "(?:给|帮|替|为)您[^，。]{0,6}?"
+"""The customer as the one an act is done for (为您开通 folds to 给您开通)."""
+CLAIM_MIN: Final = 75.0
+"""A guarantee or a date is the book's own claim in other words when what it is about (the rest of the
+clause after the term, at least CLAIM_SYLLABLES content syllables) is said, in order, this much (0–100) in
+the entry's book lines (今天给您开业务一定先经过您同意: 经过您的同意才会为您开通)."""
+CLAIM_SYLLABLES: Final = 3
+ASKS_CONSENT: Final = re.compile(r"(?<![不没])(?:经过|征得|征求|得到|要|等|问过)您的?[^，。]{0,3}(?:同意|点头|答应|许可)")
+"""A guarantee that the customer is asked first (一定先征得您同意): the book's own rule (问题3, 3.15)."""
+
+
+def book_claim(m: re.Match[str], flat: str, ref: Reference) -> bool:
+    """The term's claim is the book's own in other words: an act the book's lines do for the customer
+    outright (我们这边已经在给您开了: 我们现在为您开通; group `act` of the pattern), or what the term
+    guarantees or dates is consent (一定先经过您同意, 肯定要您点头才办) or a clause of the book's."""
+    if "act" in m.re.groupindex and m.group("act"):
+        act = _fold_terms(m.group("act"))
+        frame = re.compile(ACT_FRAME + re.escape(act))
+        return any(frame.search(c) for c in ref.acts)
+    after = flat[m.end("term") if "term" in m.re.groupindex and m.group("term") else m.end():]
+    if CONSENT.search(after) or ASKS_CONSENT.search(after):
+        return True
+    key = _claim_key(after)
+    return len(key) >= CLAIM_SYLLABLES and bool(ref.claims) and _coverage(key, ref.claims) >= CLAIM_MIN
 
 
 def supported(clause: str, ref: Reference) -> float:
@@ -884,6 +935,8 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                         continue   # 没办法直接折现: refusing what the book does not offer claims nothing
                     if indirect is not None and m.start() >= indirect.end():
                         continue   # 帮您查一下返还是怎么回事: what someone will look into, not a claim
+                    if book_claim(m, flat, ref):
+                        continue   # 我们这边已经在给您开了: the book's own act (我们现在为您开通), said otherwise
                     found.append((rule, term))
         support = supported(clause, ref) if found else 100.0
         found = [(rule, term) for rule, term in found if support < (rule.support or SUPPORT_MIN)]
