@@ -737,3 +737,15 @@ def test_a_risky_term_on_the_books_own_claim_is_no_unsupported_claim(book) -> No
     assert flagged("q13_my_account", "您回头打10086前台查一下，好吗") is None
     found = flagged("q23_why_not_now", "我们保证三天之内给您把这个业务开好")
     assert found is not None
+
+
+def test_a_condition_and_its_result_are_one_claim_for_unsupported(book) -> None:
+    """您要是…，接听就全免了: the result alone repeats the book's words (接听), the condition with it is the
+    trainee's own offer; the book's own line on the same entry stays clear."""
+    entry = book.get("q06_hk_macau_taiwan")
+    kinds = [r for r in book.rules.values() if r.kind == rules.UNSUPPORTED_KIND]
+    lines = standard_lines(entry, book) + [book.fill(k) for k in entry.key_points]
+    found = rules.unsupported(kinds, lines, "港澳台接听是收费的，如果您办个套餐，接听就全免了", book.settings)
+    assert found is not None and found.rule == "unsupported_money"
+    assert rules.supported("接听就全免了", rules.reference(lines, book.settings)) >= rules.SUPPORT_MIN   # alone: the book's words
+    assert rules.unsupported(kinds, lines, lines[0], book.settings) is None

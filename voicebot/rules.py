@@ -916,6 +916,7 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
     if not kinds:
         return None
     ref = reference(lines, values, asked)
+    condition = ""
     for clause, asked in clause_spans(text):
         question = asks(clause, asked)
         flat = plain(clause)
@@ -939,6 +940,9 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                         continue   # 我们这边已经在给您开了: the book's own act (我们现在为您开通), said otherwise
                     found.append((rule, term))
         support = supported(clause, ref) if found else 100.0
+        if found and condition:   # 您要是开了加油包，接听就全免了: the condition and its result are one claim
+            support = min(support, supported(condition + clause, ref))
+        condition = clause if _CONDITION.search(plain(clause)) and not question else ""
         found = [(rule, term) for rule, term in found if support < (rule.support or SUPPORT_MIN)]
         if found:
             rule, term = found[0]
