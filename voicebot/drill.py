@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import Any, Final, Iterable, Iterator, Sequence, Union
 
 import numpy as np
-from rapidfuzz.distance import LCSseq
 
 from .audio import SAMPLE_RATE
 from . import rules
@@ -254,18 +253,7 @@ def _coverage(point_key: str, answer_key: str) -> float:
     """0–100: share of the point's syllables the answer says in order, within a stretch a little
     longer than the point (马上帮您反馈并处理 is covered by 马上就帮您反馈，尽快处理). Recall, not
     similarity: words the trainee adds around a point cost nothing."""
-    n = len(point_key)
-    if not n or not answer_key:
-        return 0.0
-    width = n + max(COVERAGE_SLACK_MIN, int(n * COVERAGE_SLACK))
-    if len(answer_key) <= width:
-        return 100.0 * LCSseq.similarity(point_key, answer_key) / n
-    best = 0
-    for i in range(len(answer_key) - width + 1):
-        best = max(best, LCSseq.similarity(point_key, answer_key[i:i + width]))
-        if best == n:
-            break
-    return 100.0 * best / n
+    return rules.coverage(point_key, answer_key, COVERAGE_SLACK, COVERAGE_SLACK_MIN)
 
 
 def _anchor(point: str, reference: str) -> str | None:

@@ -791,10 +791,17 @@ _TERM_FOLD: Final = (("为您", "给您"), ("帮您", "给您"), ("替您", "给
 
 def _coverage(needle: str, hay: str) -> float:
     """0–100: share of `needle`'s syllables found in order within a stretch of `hay` a little longer."""
+    return coverage(needle, hay, SUPPORT_SLACK, 2)
+
+
+def coverage(needle: str, hay: str, slack: float, slack_min: int) -> float:
+    """0–100: share of `needle`'s characters found in order (LCS) within the best stretch of `hay`
+    `slack_min` or `slack` × its length longer than it: recall, so words added around cost nothing.
+    Shared by a key point's coverage (drill) and a clause's support by the book (here)."""
     n = len(needle)
     if not n or not hay:
         return 0.0
-    width = n + max(2, int(n * SUPPORT_SLACK))
+    width = n + max(slack_min, int(n * slack))
     if len(hay) <= width:
         return 100.0 * LCSseq.similarity(needle, hay) / n
     best = 0
