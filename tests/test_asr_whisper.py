@@ -247,3 +247,23 @@ def test_a_looping_decode_is_decoded_again_on_the_whole_window(whisper: WhisperR
     calls.clear()
     assert whisper.with_language("zh").transcribe(np.full(SAMPLE_RATE, 0.1, np.float32)).text
     assert calls == [False, True]
+
+
+def test_a_character_split_across_segments_leaves_no_replacement_mark(whisper: WhisperRecognizer, monkeypatch) -> None:
+    """Byte-level tokens can close a segment inside a character (诈� for 诈骗, seen on a Kokoro line):
+    the transcript, its words and so the matcher and the record never carry U+FFFD. The decoder is
+    stubbed: the split needs a particular render to happen."""
+    from types import SimpleNamespace
+
+    def decode(samples: np.ndarray, whole_window: bool = False):
+        words = [SimpleNamespace(word=w, start=i * 0.3, end=i * 0.3 + 0.25, probability=0.9)
+                 for i, w in enumerate(["你们", "是", "诈", "\ufffd"])]
+        seg = SimpleNamespace(text="你们是诈\ufffd", compression_ratio=1.1, no_speech_prob=0.01, words=words)
+        seg2 = SimpleNamespace(text="\ufffd吧", compression_ratio=1.0, no_speech_prob=0.01,
+                               words=[SimpleNamespace(word="\ufffd吧", start=1.3, end=1.5, probability=0.8)])
+        return [seg, seg2], SimpleNamespace(language="zh", language_probability=1.0)
+
+    monkeypatch.setattr(whisper, "_decode", decode)
+    heard = whisper.transcribe(np.full(SAMPLE_RATE, 0.1, np.float32))
+    assert "\ufffd" not in heard.text and heard.text.startswith("你们是诈") and heard.text.endswith("吧")
+    assert [w.text for w in heard.words] == ["你们", "是", "诈", "吧"]

@@ -164,9 +164,9 @@ class WhisperRecognizer:
         if not opts.full_window and any(_looped(s) for s in segments):
             segments, info = self._decode(samples, whole_window=True)  # a loop: decode as trained
         segments = [s for s in segments if not _invented(s)]
-        words = tuple(Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
-                      for s in segments for w in (s.words or ()) if w.word.strip())
-        text = "".join(s.text.strip() if _no_space_between(i, segments) else " " + s.text.strip()
+        words = tuple(Word(unbroken(w.word).strip(), float(w.start), float(w.end), float(w.probability))
+                      for s in segments for w in (s.words or ()) if unbroken(w.word).strip())
+        text = "".join(unbroken(s.text).strip() if _no_space_between(i, segments) else " " + unbroken(s.text).strip()
                        for i, s in enumerate(segments)).strip()
         text, words = undouble(text, words)
         detected = opts.language is None
@@ -175,6 +175,13 @@ class WhisperRecognizer:
             start=words[0].start if words else 0.0, end=words[-1].end if words else 0.0,
             language=info.language, language_prob=float(info.language_probability) if detected else None,
             engine=self.name)
+
+
+def unbroken(text: str) -> str:
+    """`text` without U+FFFD: whisper's byte-level tokens can end a segment inside a character's UTF-8
+    bytes (诈� for 诈骗), and the broken half would reach the matcher, the record and the trainer's
+    page as a replacement character. The whole character is lost either way; the rest reads clean."""
+    return text.replace("\ufffd", "")
 
 
 def peak_dbfs(samples: np.ndarray, window_ms: int = 20) -> float:
