@@ -18,7 +18,7 @@ from voicebot import drill_cli, kb
 from voicebot.audio import SAMPLE_RATE, frames, write_wav
 from voicebot.cli import Out
 from voicebot.drill import (ANSWER_END_SILENCE_S, HONEST_FLOOR, LONG_PAUSE_S, NO_ANSWER_S, START_GRACE_S, DrillSession,
-                            Question, Timing, drillable, feedback_lines, hesitation_penalty, pick_entries,
+                            Question, Timing, answer_outline, drillable, feedback_lines, hesitation_penalty, pick_entries,
                             record_answer, score_answer, standard_lines, timing_from_audio)
 from voicebot.matcher import Matcher
 from voicebot.progress import ProgressDB
@@ -299,12 +299,29 @@ def test_questions_are_the_books_customer_lines_filled(book, matcher) -> None:
     assert asked[1].language == "en"
 
 
+def test_the_book_answer_is_shown_reply_by_reply(book) -> None:
+    """特殊问题1 as a trainer reads it: the answer with its question back, then each reply the book
+    foresees on its own line, a reply to the follow-up question indented under it; no goodbye run
+    into the next one as `standard_lines` (the wording reference) has it."""
+    outline = answer_outline(book.get("sp_abroad"), book)
+    assert outline[0].startswith("简单跟您说一下") and outline[0].endswith("我们再跟您联系，好吧？")
+    assert "  客户说不、不同意：那您看您大概什么时间回来，到时我们再跟您联系？" in outline
+    below = outline.index("  客户说不、不同意：那您看您大概什么时间回来，到时我们再跟您联系？") + 1
+    assert outline[below].startswith("    客户说了时间：好的，已经帮您记录好了")
+    assert "  客户说现在就听：（接着介绍业务）" in outline
+    assert answer_outline(book.get("q24_recording"), book) == ["".join(book.get("q24_recording").answer)]
+
+
 def test_feedback_gives_score_points_rules_then_the_standard_answer(book, matcher) -> None:
     entry = book.get("q28_complain_agent")
     result = score_answer(entry, "您先别着急，您要投诉的话可以打10086投诉。", book, matcher)
     lines = feedback_lines(result, entry, book)
     assert lines[0].startswith(f"得分{result.total:.0f}分")
-    assert lines[-1].startswith("标准答案：我工号是8086")
+    book_at = next(i for i, line in enumerate(lines) if line.startswith("标准答案："))
+    assert lines[book_at].startswith("标准答案：我工号是8086")
+    # then what the book says to each reply, one line each: not calmed → recorded for the department
+    assert lines[book_at + 1:] == ["  客户消气了：（接着说）", "  客户坚持投诉：那我帮您进行记录反馈，到时由我们的上级部门给您回复，好吧。",
+                                   "  客户说是、同意：（接着说）", "  客户说不、不同意：那我帮您进行记录反馈，到时由我们的上级部门给您回复，好吧。"]
     body = "\n".join(lines)
     assert "漏掉的要点" in body and "禁止引导客户拨打10086" in body and "没有报工号" in body
     assert body.index("漏掉的要点") < body.index("禁止引导") < body.index("标准答案")
@@ -350,7 +367,7 @@ def test_drill_text_end_to_end(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     assert run(["drill", "--text", "--no-voice", "--count", "1", "--trainee", "小王", "--db", str(db), "--json"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [e["type"] for e in events] == ["question", "score", "summary"]
-    assert events[1]["feedback"][-1].startswith("标准答案") and events[2]["answers"] == 1
+    assert any(line.startswith("标准答案") for line in events[1]["feedback"]) and events[2]["answers"] == 1
     assert run(["progress", "--trainee", "小王", "--db", str(db), "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sum(r["attempts"] for r in rows) == 4

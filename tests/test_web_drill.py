@@ -18,7 +18,7 @@ import pytest
 
 from store_fixtures import db_url  # noqa: F401  (the parametrized SQLite / PostgreSQL fixture)
 from voicebot.audio import SAMPLE_RATE
-from voicebot.drill import Timing, pick_entries, score_answer, standard_lines
+from voicebot.drill import Timing, answer_outline, pick_entries, score_answer, standard_lines
 from voicebot.progress import ProgressDB
 from voicebot.store import Store
 from voicebot.web.app import create_app
@@ -95,8 +95,8 @@ def test_typed_drill_is_scored_stored_and_private(typed_room, shipped_book, ship
         cli = score_answer(shipped_book.get(target), answer, shipped_book, shipped_matcher)
         assert result["total"] == round(cli.total, 1) and result["made"] == list(cli.made)
         assert result["missed"] == list(cli.missed) and result["answer"] == answer
-        assert result["book_answer"] == standard_lines(shipped_book.get(target), shipped_book)
-        assert result["feedback"][-1].startswith("标准答案")
+        assert result["book_answer"] == answer_outline(shipped_book.get(target), shipped_book)
+        assert "标准答案：" + result["book_answer"][0] in result["feedback"]
         results[target] = result
 
     wrong, good = results["q24_recording"], results["q06_hk_macau_taiwan"]

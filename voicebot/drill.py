@@ -231,6 +231,44 @@ def standard_lines(entry: Entry, book: KnowledgeBase) -> list[str]:
     return [book.fill(line) for line in lines]
 
 
+REPLY_LABELS: Final = {
+    "yes": "客户说是、同意", "no": "客户说不、不同意", "date": "客户说了时间", "talk_now": "客户说现在就听",
+    "consent": "客户同意开通", "refuse": "客户不要", "think": "客户要考虑", "calm": "客户消气了",
+    "insist": "客户坚持投诉", "done": "客户说完了", "repeat": "客户没听清", "backchannel": "客户在听",
+    "number": "客户报了号码", "chinese": "客户说中文", "english": "客户说英文", "other": "别的回答",
+}
+"""How the outline names the reply a branch answers (reply kinds of scripts_kb/replies.yaml)."""
+ACTION_LABELS: Final = {"wait": "等客户回话", "continue": "接着说", "guide_hangup": "引导挂机", "hangup": "挂机",
+                         "escalate": "转负责人", "listen": "听客户说", "offer": "接着介绍业务"}
+"""How the outline names what the call does next when a branch says nothing itself."""
+
+
+def _reply_label(when: str | tuple[str, ...]) -> str:
+    if isinstance(when, str):
+        return REPLY_LABELS.get(when, f"客户说“{when}”")  # a kind added to replies.yaml later reads as said
+    shown = "”“".join(when[:3])
+    return f"客户说“{shown}”" + ("等" if len(when) > 3 else "")
+
+
+def answer_outline(entry: Entry, book: KnowledgeBase) -> list[str]:
+    """The book's answer as a trainer reads it out: the answer and its question back on the first line,
+    then one line per reply the book foresees (indented by depth: 客户说不、不同意：那您看您大概什么时间
+    回来…). `standard_lines` runs the branches together, which reads as one long speech with the
+    goodbye twice; this keeps each reply's line apart."""
+    first = [book.fill(line) for line in entry.answer] + ([book.fill(entry.ask)] if entry.ask else [])
+    out = ["".join(first)]
+
+    def walk(branches: tuple[Branch, ...], depth: int) -> None:
+        for branch in branches:
+            said = [book.fill(line) for line in branch.say] + ([book.fill(branch.ask)] if branch.ask else [])
+            what = "".join(said) or f"（{ACTION_LABELS.get(branch.action, branch.action)}）"
+            out.append("  " * depth + f"{_reply_label(branch.when)}：{what}")
+            walk(branch.branches, depth + 1)
+
+    walk(entry.branches, 1)
+    return [line for line in out if line.strip()]
+
+
 def _references(entry: Entry, book: KnowledgeBase) -> list[str]:
     """Texts the wording is compared with: the whole answer, and for answer_mode first (a line to
     say, the next on a repeat) each line alone, followed by the question back."""
@@ -504,7 +542,9 @@ def feedback_lines(score: Score, entry: Entry, book: KnowledgeBase) -> list[str]
         long_pauses = [p for p in (t.pauses if t else ()) if p > LONG_PAUSE_S]
         if long_pauses:
             lines.append(f"中间停顿了{len(long_pauses)}次，最长{max(long_pauses):.1f}秒。")
-    lines.append("标准答案：" + "".join(standard_lines(entry, book)))
+    outline = answer_outline(entry, book)
+    lines.append("标准答案：" + (outline[0] if outline else ""))
+    lines += outline[1:]
     return lines
 
 

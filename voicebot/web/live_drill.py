@@ -31,7 +31,7 @@ from ..asr import for_scoring
 from ..audio import SAMPLE_RATE
 from ..call import FRAME
 from ..drill import (DrillSession, Question, Score, feedback_lines, pick_entries, record_answer, situation_audio,
-                     standard_lines, tier_of)
+                     answer_outline, tier_of)
 from ..errors import VoicebotError
 from ..progress import ProgressDB
 from .live import CustomerHangup, client_message, float_to_pcm16, pcm16_to_float
@@ -102,7 +102,7 @@ def score_event(question: Question, score: Score, book: Any) -> dict[str, Any]:
                                "book": rules[v.rule].book if v.rule in rules else "",
                                "description": rules[v.rule].description if v.rule in rules else ""}
                               for v in score.violations],
-               "book_answer": standard_lines(entry, book),
+               "book_answer": answer_outline(entry, book),
                "feedback": feedback_lines(score, entry, book)})
 
 

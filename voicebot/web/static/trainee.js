@@ -131,7 +131,9 @@ function scoreCard(r) {
   if (r.missed.length) card.append(el("div", {class: "missed"}, "✗ missed 漏掉: " + r.missed.join("、")));
   for (const v of r.violations) card.append(el("div", {class: "broken"}, "⚠ " + v.message,
     v.book && !v.message.includes(v.book) ? el("div", {class: "dim"}, "book 话术: " + v.book) : null));
-  card.append(el("div", {class: "book"}, "标准答案: " + r.book_answer.join("")));
+  const [answer, ...replies] = r.book_answer;
+  card.append(el("div", {class: "book"}, "标准答案: " + (answer || ""),
+    ...replies.map(line => el("div", {class: "dim reply"}, line))));
   return card;
 }
 async function startDrill(withMic) {
