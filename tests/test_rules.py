@@ -749,3 +749,95 @@ def test_a_condition_and_its_result_are_one_claim_for_unsupported(book) -> None:
     assert found is not None and found.rule == "unsupported_money"
     assert rules.supported("接听就全免了", rules.reference(lines, book.settings)) >= rules.SUPPORT_MIN   # alone: the book's words
     assert rules.unsupported(kinds, lines, lines[0], book.settings) is None
+
+
+# ---------------------------------------------------------------- scorer8: v7's misses, by class
+
+def _step_or_entry(book, item_id: str):
+    from voicebot.drill import step_entry
+    exercises = {x.id: x for x in book.exercises}
+    return step_entry(book, exercises[item_id], 1) if item_id in exercises else book.get(item_id)
+
+
+def claims_flagged(book, item_id: str, text: str) -> set[str]:
+    from voicebot.drill import check_rules
+    return {v.rule for v in check_rules(_step_or_entry(book, item_id), text, book)[0] if v.severity == "contradicts"}
+
+
+def test_a_differs_claim_is_about_its_subject(book) -> None:
+    """不一样 after a number says the numbers differ only when nothing else stands as its subject: the
+    权限 of the outbound seat differs from 10086's (问题19 与呼入的权限不一样), the numbers do not."""
+    rule = [book.rules["different_numbers"]]
+    for honest in ("外呼这边跟10086前台的权限是不一样的", "我们和10086呼入的业务范围不同"):
+        assert rules.check(rule, honest, book.settings) == (), honest
+    for claim in ("01010086跟10086其实不一样", "01010086跟10086的号码不同", "10086和01010086打来的不是同一个号"):
+        assert rules.check(rule, claim, book.settings), claim
+
+
+def test_an_alternative_question_ending_in_de_asks() -> None:
+    """A的，还是B的？ without 呢 asks which (您是自己在网上开的，还是营业员帮您开的？); a 还是 suggestion
+    still tells, with or without a question mark."""
+    spans = rules.clause_spans("您是自己在网上开的，还是您自己去营业厅开的？")
+    assert rules.asks(*spans[1]), spans
+    for suggestion in ("还是您自己去营业厅开吧？", "还是您自己打10086？", "还是您自己办的。"):
+        assert not rules.asks(*rules.clause_spans(suggestion)[0]), suggestion
+
+
+def test_a_statement_is_supported_by_the_books_statements_only(book) -> None:
+    """特殊问题 取消: the book asks 取消之后还给您回电话吗？ — it does not promise one. Said as a statement
+    (办完我们给您回个电话说一声) it is the trainee's promise; asked back, it is the book's question."""
+    found = claims_flagged(book, "sp_cancel", "好的，记下了，等取消办完我们这边给您回个电话说一声。")
+    assert found & {"unsupported_contact", "promise_contact"}, found
+    assert claims_flagged(book, "sp_cancel", "好的，帮您记录。取消以后还需要给您回个电话吗？") == set()
+    entry = book.get("sp_cancel")
+    ref = rules.reference(standard_lines(entry, book), book.settings)
+    said = "取消之后给您回电话"
+    assert rules.supported(said, ref, question=True) > rules.supported(said, ref, question=False)
+
+
+def test_a_clause_that_is_only_its_term_is_the_claim(book) -> None:
+    """再见 alone has no content of its own to be supported by: it is judged with the clause before it, so
+    ending the call where the book asks back (服务用语1 请您重复一遍好吗？) is caught, and the book's own
+    closing (特殊问题5) is not."""
+    assert "unsupported_ending" in claims_flagged(book, "d_not_heard", "听不懂您说的，那就先这样，拜拜。")
+    assert "unsupported_ending" in claims_flagged(book, "q04_315_telemarketing",
+                                                 "电话外呼是正规的服务方式，您不想接的话我就不打扰了。")
+    from voicebot.drill import check_rules, step_entry
+    no_response = next(x for x in book.exercises if x.id == "d_no_response")
+    closing = step_entry(book, no_response, 3)
+    assert check_rules(closing, "对不起，听不到您任何回应，以后有优惠再联系您，祝您愉快，再见！", book)[0] == ()
+    assert "unsupported_ending" not in claims_flagged(book, "d_not_heard", "很抱歉，我没听清楚，麻烦您再说一遍好吗？")
+
+
+@pytest.mark.parametrize("item_id, said, rule_id", [
+    # a cause or an authority the book does not give
+    ("q05_caller_id", "号码前面多了个010，是基站转接的时候加上去的", "unsupported_cause"),
+    ("q16_why_call_not_sms", "工信部有要求，营销短信现在发不出去，只好打电话", "unsupported_cause"),
+    # a use of the recording or the data the book does not give
+    ("q24_recording", "录下来是拿去研究您平时喜欢什么业务的", "unsupported_purpose"),
+    # the company or the agent gains
+    ("q21_your_benefit", "您办了我们公司这个季度能多赚一点", "unsupported_profit"),
+    # a procedure the book does not have
+    ("sp_unsure_business", "您截个图发过来，我一看就知道是不是这个业务", "unsupported_procedure"),
+    # arguing with a praise, blaming the customer's habits
+    ("d_praise", "哪里，我今天其实说得很差劲", "unsupported_blame"),
+    ("q16_why_call_not_sms", "短信您平时根本不看，我们只好打电话", "unsupported_blame"),
+    # pushing the offer when asked for the work id
+    ("d_work_id", "我的工号是8086，您看这个加油包办不办？", "unsupported_offer"),
+])
+def test_scorer8_classes_catch_claims_the_book_does_not_make(book, item_id: str, said: str, rule_id: str) -> None:
+    assert rule_id in claims_flagged(book, item_id, said), claims_flagged(book, item_id, said)
+
+
+@pytest.mark.parametrize("item_id, said", [
+    ("q05_caller_id", "这是系统识别的原因，两个号码是一样的，都是北京移动的客服热线"),
+    ("q16_why_call_not_sms", "不是因为什么政策，是好多用户觉得自己开业务麻烦，打电话能直接在线办"),
+    ("q16_why_call_not_sms", "按活动规定的方式，我们打电话给您在线解答，也能直接办理"),
+    ("q24_recording", "是有录音的，是为了提高服务质量，出了问题方便查询"),
+    ("q21_your_benefit", "我们没有任何好处，也不赚您的钱，就是想把好的服务提供给您"),
+    ("sp_unsure_business", "没关系，您收到的短信大概是什么内容，多久收到一次呢？"),
+    ("d_praise", "谢谢您的夸奖，这是我们应该做的"),
+    ("d_work_id", "我的工号是8086，您记一下"),
+])
+def test_scorer8_classes_spare_honest_answers(book, item_id: str, said: str) -> None:
+    assert claims_flagged(book, item_id, said) == set(), said

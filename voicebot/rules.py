@@ -337,9 +337,10 @@ TAG_QUESTION: Final = re.compile(r"(?:好吗|好吧|行吗|行不行|好不好|�
 """A tag after a statement (您先挂机核实一下好吗) leaves it a statement."""
 
 
-INDIRECT: Final = re.compile(r"(?:问问|问一下|问一问|查查|查一下|看看|看一下|确认一下|核实一下|打听|解释一下|解释|说明一下)[^，。]{0,12}$")
+INDIRECT: Final = re.compile(r"(?:问问|问一下|问一问|查查|查一下|看看|看一下|确认一下|核实一下|打听|解释一下|解释|说明一下|"
+                      r"判断|判定|分辨|看得出|看出|就知道)[^，。]{0,12}$")
 """A question word after one of these is an indirect question inside a statement (您先挂了打10086问问这个号码
-是不是移动的): the clause tells the customer to do something, it does not ask them."""
+是不是移动的, 我看代码就能判断是不是这个业务): the clause tells or claims, it does not ask."""
 
 
 SUGGESTION: Final = re.compile(r"^(?:那|那您|您)?(?:要不|不如|干脆|建议|还是)")
@@ -350,6 +351,9 @@ do even when it ends with a question mark."""
 ALTERNATIVE: Final = re.compile(r"^还是.*(?:呢|吗)$")
 """…but 还是 that opens a clause ending in 呢 is the second half of an alternative question (您是电话里
 办的，还是自己去营业厅办的呢？): it asks which, it suggests nothing."""
+ALTERNATIVE_ASKED: Final = re.compile(r"^还是[^吧]*的$")
+"""…and so is one ending in 的 and a question mark, the first half's 是…的 (您是营业厅办的，还是我们打电话
+办的？): a suggestion ends in 吧 or a verb (还是您先挂了吧？, 还是您打10086？), not in the 的 of a fact."""
 
 
 def asks(clause: str, asked: bool = False) -> bool:
@@ -358,7 +362,8 @@ def asks(clause: str, asked: bool = False) -> bool:
     can = canon(clause)
     if TAG_QUESTION.search(can) or TAG_QUESTION.search(plain(clause)):   # canon drops 吧: 号码是…对吧 tells
         return False
-    if SUGGESTION.search(can) and not ALTERNATIVE.search(clause.strip(" ，,。？?！!")):
+    bare = clause.strip(" ，,。？?！!")
+    if SUGGESTION.search(can) and not ALTERNATIVE.search(bare) and not (asked and ALTERNATIVE_ASKED.search(bare)):
         return False
     found = QUESTION.search(can)
     if found and not asked and INDIRECT.search(can[:found.start()]):
@@ -833,6 +838,9 @@ class Reference:
     not under a condition or the customer's consent (经过您的同意才会为您开通 is no act done)."""
     claims: str = ""
     """Folded content syllables of the book's clauses, for what a guarantee or a date is about."""
+    stated: str = ""
+    """Content syllables of the lines' statements only: what the book asks (取消之后还给您回电话吗？)
+    it does not state, so it supports a question back, not a statement (取消以后我们给您回个电话)."""
 
 
 def reference(lines: Sequence[str], values: Mapping[str, str], asked: str = "") -> Reference:
@@ -845,8 +853,10 @@ def reference(lines: Sequence[str], values: Mapping[str, str], asked: str = "") 
     flat = plain(text + "。" + asked + "。" + "。".join(fill_values(str(v), values) for v in values.values()))
     words = frozenset(re.findall(r"[a-z]+", text.lower()))
     acts = tuple(_fold_terms(c) for c in clauses(text) if not _conditional(c) and not _negative(c))
+    told = "。".join(c for line in lines for c, q in clause_spans(line) if not asks(c, q))
+    stated = syllable_key([_char_syllable(c) for c in canon(told) if c not in FACT_FILLER])
     return Reference(content, syllable_key(syllables(_fold_terms(text + "。" + asked))), flat, words, acts,
-                     _claim_key(text))
+                     _claim_key(text), stated)
 
 
 _CONDITIONAL: Final = re.compile(r"如果|要是|假如|只要|的话|才|等|之后|以后|若")
@@ -889,14 +899,20 @@ def book_claim(m: re.Match[str], flat: str, ref: Reference) -> bool:
     return len(key) >= CLAIM_SYLLABLES and bool(ref.claims) and _coverage(key, ref.claims) >= CLAIM_MIN
 
 
-def supported(clause: str, ref: Reference) -> float:
+def supported(clause: str, ref: Reference, question: bool = True) -> float:
     """0–100: how much of the clause's content the book's lines say (see SUPPORT_MIN); an English
-    clause by its words (letters are too few for an in-order match to mean anything)."""
+    clause by its words (letters are too few for an in-order match to mean anything). A statement
+    (`question` False) is measured against the book's statements only: a line the book asks is not
+    one it states."""
     if clause.isascii():
         words = [w for w in re.findall(r"[a-z]+", clause.lower()) if len(w) > 2]
         return 100.0 if not words else 100.0 * sum(w in ref.words for w in words) / len(words)
     key = syllable_key([_char_syllable(c) for c in canon(clause) if c not in FACT_FILLER])
-    return 100.0 if len(key) < 2 else _coverage(key, ref.content)
+    return 100.0 if len(key) < 2 else _coverage(key, ref.content if question else ref.stated)
+
+
+def _content_size(clause: str) -> int:
+    return sum(1 for c in canon(clause) if c not in FACT_FILLER)
 
 
 def _novel(term: str, ref: Reference) -> bool:
@@ -906,6 +922,11 @@ def _novel(term: str, ref: Reference) -> bool:
         return not all(d in ref.flat for d in digits)
     key = syllable_key(syllables(_fold_terms(term)))
     return bool(key) and key not in ref.folded
+
+
+CONDITION_END: Final = "的话"
+"""Where a condition said inside its clause ends: the book's words in the condition (您不接受的话) do not
+make the result after it (我就不打扰了) the book's."""
 
 
 INDIRECT_VERB: Final = re.compile(r"问问|问一下|查查|查一下|核实一下|确认一下|了解一下")
@@ -923,7 +944,7 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
     if not kinds:
         return None
     ref = reference(lines, values, asked)
-    condition = ""
+    condition = previous = ""
     for clause, asked in clause_spans(text):
         question = asks(clause, asked)
         flat = plain(clause)
@@ -945,12 +966,18 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                         continue   # 帮您查一下返还是怎么回事: what someone will look into, not a claim
                     if book_claim(m, flat, ref):
                         continue   # 我们这边已经在给您开了: the book's own act (我们现在为您开通), said otherwise
-                    found.append((rule, term))
-        support = supported(clause, ref) if found else 100.0
+                    found.append((rule, term, m.start()))
+        support = supported(clause, ref, question) if found else 100.0
+        cut = flat.rfind(CONDITION_END) + len(CONDITION_END) if CONDITION_END in flat else 0
+        if found and cut and all(start >= cut for _, _, start in found) and _content_size(flat[cut:]) >= 2:
+            support = min(support, supported(flat[cut:], ref, question))   # 您不想接的话我就不打扰了: the result is the claim
         if found and condition:   # 您要是开了加油包，接听就全免了: the condition and its result are one claim
-            support = min(support, supported(condition + clause, ref))
+            support = min(support, supported(condition + clause, ref, question))
+        if found and _content_size(clause) < 2:   # 再见 alone: the clause is its term, said after the one before
+            support = supported(previous + clause, ref, question) if _content_size(previous + clause) >= 2 else 0.0
         condition = clause if _CONDITION.search(plain(clause)) and not question else ""
-        found = [(rule, term) for rule, term in found if support < (rule.support or SUPPORT_MIN)]
+        previous = clause
+        found = [(rule, term) for rule, term, _ in found if support < (rule.support or SUPPORT_MIN)]
         if found:
             rule, term = found[0]
             return Violation(rule.id, f"{rule.description}：书中没有这样说（“{term}”），你说的是“{clause}”", rule.severity, clause)
