@@ -47,7 +47,15 @@ customer, a guarantee of the book's own condition: `book_claim` in voicebot/rule
 The fresh part now is FRESH7 (tests/data/drill_graded_heldout7.yaml, 62 entries + 15 protocol drills,
 474 answers), written by a session that never saw the scorer, the rules, the notes nor v1–v6, while
 scorer7 worked without seeing it. The lead scored it with main before scorer7 and with scorer7, each
-once: order 98.2 % (378/385) and fluent wrong below partial 95.6 % (302/316) both times.
+once: order 98.2 % (378/385) and fluent wrong below partial 95.6 % (302/316) both times; then read by
+the scorer8 session: DEV7, development data. Its misses taught, by class and never as a copy of a v7
+phrase: a "differs" claim is about its subject (the 权限 differ, not the numbers); A的，还是B的？ asks; a
+line the book only asks (取消之后还给您回电话吗？) supports a question back, not a statement; a clause that
+is only its term (再见) and the result after a condition's 的话 are judged on their own; and four
+`unsupported` classes (a cause or authority, a use of the customer's data, the company's profit, a
+made-up procedure). With scorer8: order 99.0 % (381/385), fluent 100 % (316/316).
+The fresh part now is FRESH8 (tests/data/drill_graded_heldout8.yaml), written by a session that never
+saw the scorer while scorer8 worked without seeing it; the lead adds it on main and scores it.
 """
 from __future__ import annotations
 
@@ -70,7 +78,7 @@ DEV3 = DATA / "drill_graded_heldout3.yaml"
 DEV4 = DATA / "drill_graded_heldout4.yaml"
 DEV5 = DATA / "drill_graded_heldout5.yaml"
 DEV6 = DATA / "drill_graded_heldout6.yaml"
-FRESH7 = DATA / "drill_graded_heldout7.yaml"
+DEV7 = DATA / "drill_graded_heldout7.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
@@ -120,11 +128,13 @@ DEV6_FLUENT_FLOOR = 0.98
 """Held-out v6, measured once by the lead with the scorer6 scorer: 0.964 (297/308), against 0.989
 (1389/1404) on the development parts v1–v5; the target is 1.0. Every earlier round fell from ~99 % to
 87–90 % on its next fresh set (v3 90.4, v4 86.9, v5 89.6). 0.987 (304/308) with scorer7."""
-FRESH7_ORDER_FLOOR = 0.98
+DEV7_ORDER_FLOOR = 0.99
 """Held-out v7, scored by the lead with the scorer6 scorer (plus the lead's two fixes read from v6) and
-again with scorer7, neither tuned on v7: 0.982 (378/385) both times (target 0.95)."""
-FRESH7_FLUENT_FLOOR = 0.95
-"""Held-out v7, the same two runs: 0.956 (302/316) both times (target 1.0; fresh v6 0.964 with scorer6)."""
+again with scorer7, neither tuned on v7: 0.982 (378/385) both times (target 0.95); then read (development
+data): 0.990 (381/385) with scorer8 (left: thin acknowledgements of a thanks tied with off-topic lines)."""
+DEV7_FLUENT_FLOOR = 1.0
+"""Held-out v7, the same two runs: 0.956 (302/316) both times (target 1.0; fresh v6 0.964 with scorer6);
+1.0 (316/316) with scorer8."""
 
 
 @dataclass(frozen=True)
@@ -240,7 +250,8 @@ def test_tune_part(book, matcher) -> None:
     (DEV4, DEV4_ORDER_FLOOR, DEV4_FLUENT_FLOOR),
     (DEV5, DEV5_ORDER_FLOOR, DEV5_FLUENT_FLOOR),
     (DEV6, DEV6_ORDER_FLOOR, DEV6_FLUENT_FLOOR),
-], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5", "dev_v6"])
+    (DEV7, DEV7_ORDER_FLOOR, DEV7_FLUENT_FLOOR),
+], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5", "dev_v6", "dev_v7"])
 def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
     """The held-out sets already scored once and read since: development data, floors as measured."""
     figures = measure(book, matcher, _load((path,)))
@@ -250,8 +261,13 @@ def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: 
     assert figures.fluent >= fluent_floor, figures.misordered
 
 
-FRESH_PARTS = [(FRESH7, FRESH7_ORDER_FLOOR, FRESH7_FLUENT_FLOOR)]
-"""Held-out sets never read nor tuned on. FRESH7 is written by a session that never saw the scorer
+FRESH8 = DATA / "drill_graded_heldout8.yaml"
+FRESH8_ORDER_FLOOR = 0.95
+"""Held-out v8: the issue's target until the lead scores it once and sets the floor."""
+FRESH8_FLUENT_FLOOR = 0.95
+"""Held-out v8: set by the lead after scoring it once (target 1.0)."""
+FRESH_PARTS = [(FRESH8, FRESH8_ORDER_FLOOR, FRESH8_FLUENT_FLOOR)]
+"""Held-out sets never read nor tuned on. FRESH8 is written by a session that never saw the scorer
 and added on main by the lead: until then this test errors (missing file), it is never skipped."""
 
 
