@@ -841,3 +841,26 @@ def test_scorer8_classes_catch_claims_the_book_does_not_make(book, item_id: str,
 ])
 def test_scorer8_classes_spare_honest_answers(book, item_id: str, said: str) -> None:
     assert claims_flagged(book, item_id, said) == set(), said
+
+
+def test_a_number_the_book_gives_otherwise_is_caught_however_bookish_the_clause(book) -> None:
+    """问题6 says 31个省: the same unit with another number changes the book's fact, even in a clause of the
+    book's own words (which would otherwise count as the book's claim); the book's number is no claim."""
+    assert "unsupported_number" in claims_flagged(book, "q06_hk_macau_taiwan", "只有大陆内25个省才不收取国际漫游费，港澳台不在内")
+    assert claims_flagged(book, "q06_hk_macau_taiwan", "只有大陆内三十一个省才不收漫游费，港澳台不在内，接听是要收费的") == set()
+
+
+def test_zhuyaoshi_is_no_condition_and_a_question_word_after_buzhidao_tells(book) -> None:
+    """主要是 (mainly) holds 要是 but sets no condition: 主要是给新入网的用户推荐 states a pole (the book: 为老客户
+    推荐); 我也不知道为什么… is a statement with an indirect question, 您知道为什么吗 still asks."""
+    assert "opposite_old_customers" in claims_flagged(book, "o_department", "我们是外呼回访部门，主要是给新开户的用户推荐优惠")
+    assert claims_flagged(book, "o_department", "我们是客服中心的外呼回访部门，主要是给老客户推荐优惠，也能直接办理") == set()
+    assert not rules.asks("我也不知道为什么要这样安排")
+    assert rules.asks("您知道为什么吗")
+    assert "professes_ignorance" in claims_flagged(book, "q19_why_call_10086", "我也不知道为什么非得让您打10086，您理解一下")
+
+
+def test_a_callback_promised_in_either_word_order(book) -> None:
+    """我们给您回个电话 and 我们回电话给您 are one promise (特殊问题 取消 only asks whether the customer wants one)."""
+    for said in ("好的记下了，取消完我们回电话给您", "好的记下了，取消完我们这边给您回个电话"):
+        assert claims_flagged(book, "sp_cancel", said) & {"promise_contact", "unsupported_contact"}, said

@@ -261,8 +261,9 @@ class Hit:
 
 _WINDOW_RESET: Final = re.compile(r"的话|不过|但是|可是")
 """A condition (没开的话) or a but (不过) ends the reach of a negation before it."""
-_CONDITION: Final = re.compile(r"要是|如果|假如|万一|只要|若是")
-"""A negation after one of these is the condition's (您要是不满意可以…): it does not negate what follows."""
+_CONDITION: Final = re.compile(r"(?<!主)要是|如果|假如|万一|只要|若是")
+"""A negation after one of these is the condition's (您要是不满意可以…): it does not negate what follows.
+主要是 (mainly) is no condition, here and in the other condition patterns."""
 _STATE: Final = re.compile(r"不满意?|不放心|不相信|不信任?|不愿意|不高兴|不说话|不吭声|不出声|不回答|不回应|不理(?!解)")
 """Negated states of the customer (不满意, 不放心): they negate nothing after them."""
 
@@ -291,7 +292,7 @@ match is followed by one is not made."""
 QUESTION: Final = re.compile(r"(?:吗|么|呢|嘛)$|是否|要不要|需不需要|用不用|可不可以|能不能|是不是|好不好|行不行|对不对|"
                              r"有没有|在哪|哪里|哪儿|为什么")
 """A clause that asks (a question back: 要不要给您回个电话呢, 营业网点在哪儿) asserts nothing."""
-CONSENT: Final = re.compile(r"(?:如果|要是|假如|只要|等|若)[^，。]{0,4}(?<![不没当算])(?:同意|愿意|需要|考虑好|想好|决定|点头|接受|觉得合适|觉得可以|觉得行|觉得不错|感兴趣|有兴趣)|"
+CONSENT: Final = re.compile(r"(?:如果|(?<!主)要是|假如|只要|等|若)[^，。]{0,4}(?<![不没当算])(?:同意|愿意|需要|考虑好|想好|决定|点头|接受|觉得合适|觉得可以|觉得行|觉得不错|感兴趣|有兴趣)|"
                             r"(?<![不没当算])(?<!当您)(?<!算您)(?:同意|愿意|需要|点头|考虑好|想好)[^，。]{0,3}(?:的话|以后|之后|后|了)|(?<![不没])经过您的?同意")
 """A move made on the customer's consent (您愿意的话可以直接帮您办, 您点头了我们才能在线帮您办) is the
 book's offer (问题3 您同意我们可以在线为您办理), not a move made on the spot."""
@@ -309,7 +310,7 @@ def _negated_within(match: str) -> bool:
 def _consent_condition(clause: str) -> bool:
     """A clause that only sets the customer's consent as a condition (如果您同意, 您愿意的话, 您同意了)."""
     can = canon(clause)
-    return bool(CONSENT.search(can)) and (bool(re.search(r"如果|要是|假如|只要|的话", can)) or len(can) <= 6)
+    return bool(CONSENT.search(can)) and (bool(re.search(r"如果|(?<!主)要是|假如|只要|的话", can)) or len(can) <= 6)
 
 
 def _negated_after(text: str, end: int) -> bool:
@@ -338,9 +339,13 @@ TAG_QUESTION: Final = re.compile(r"(?:好吗|好吧|行吗|行不行|好不好|�
 
 
 INDIRECT: Final = re.compile(r"(?:问问|问一下|问一问|查查|查一下|看看|看一下|确认一下|核实一下|打听|解释一下|解释|说明一下|"
-                      r"判断|判定|分辨|看得出|看出|就知道)[^，。]{0,12}$")
+                      r"判断|判定|分辨|看得出|看出|就知道|不知道|不清楚|不明白|搞不懂|弄不清)[^，。]{0,12}$")
 """A question word after one of these is an indirect question inside a statement (您先挂了打10086问问这个号码
 是不是移动的, 我看代码就能判断是不是这个业务): the clause tells or claims, it does not ask."""
+
+
+FINAL_PARTICLE: Final = re.compile(r"(?:吗|么|呢|嘛)$")
+"""A clause ending in one of these asks, whatever verb comes before its question word (您知道为什么吗)."""
 
 
 SUGGESTION: Final = re.compile(r"^(?:那|那您|您)?(?:要不|不如|干脆|建议|还是)")
@@ -366,7 +371,7 @@ def asks(clause: str, asked: bool = False) -> bool:
     if SUGGESTION.search(can) and not ALTERNATIVE.search(bare) and not (asked and ALTERNATIVE_ASKED.search(bare)):
         return False
     found = QUESTION.search(can)
-    if found and not asked and INDIRECT.search(can[:found.start()]):
+    if found and not asked and INDIRECT.search(can[:found.start()]) and not FINAL_PARTICLE.search(can):
         return False
     return asked or bool(found)
 
@@ -483,7 +488,7 @@ FACT_NOT_NEGATION: Final = re.compile(
     r"不过(?!多)|不断|不便|不少|不错|不仅|不管|不论|无论|没关系|没问题|没事|不客气|不好意思|不但|不然|别的|别人|别处|"
     r"识别|区别|特别|分别|告别|类别|级别|个别|非常|不久|未来|无线|无限|^没有关系$|要不(?!要)|不如|无关的(?=[问事东话内])")
 """Words holding a negation character that negate nothing (给您带来的不便, 系统识别, 非常抱歉)."""
-FACT_SKIP: Final = re.compile(r"如果|要是|假如|万一|的话|是否|吗|什么|(?<![没不])怎么|哪|谁|多少|(.)不\1|(.)没\2")
+FACT_SKIP: Final = re.compile(r"如果|(?<!主)要是|假如|万一|的话|是否|吗|什么|(?<![没不])怎么|哪|谁|多少|(.)不\1|(.)没\2")
 """Clauses that assert nothing: conditions (如果您不接受这种方式) and questions (开不开通)."""
 FACT_FILLER: Final = frozenset("的了吗呢吧啊呀嘛我您们是在也都就这那个一和跟与把给为很再还又哦嗯啦着过到会要有能可以让请先")
 """Characters left out when two clauses' facts are compared (function words and modals; 会/有/是
@@ -584,7 +589,7 @@ def contradiction(book_text: str, text: str) -> Violation | None:
 # ---------------------------------------------------------------- opposite poles of one claim
 
 OPPOSITE_KIND: Final = "opposite"
-_CONDITION_CLAUSE: Final = re.compile(r"如果|要是|假如|万一|只要|若是|一旦|是否")
+_CONDITION_CLAUSE: Final = re.compile(r"如果|(?<!主)要是|假如|万一|只要|若是|一旦|是否")
 """A clause under a condition (如果您不接受这种方式) states no pole."""
 _PREDICATE_START: Final = re.compile(r"[就便才却]")
 """A word that opens a new predicate: a negation before it is not the pole's (没有经过您同意就录音了)."""
@@ -859,7 +864,7 @@ def reference(lines: Sequence[str], values: Mapping[str, str], asked: str = "") 
                      _claim_key(text), stated)
 
 
-_CONDITIONAL: Final = re.compile(r"如果|要是|假如|只要|的话|才|等|之后|以后|若")
+_CONDITIONAL: Final = re.compile(r"如果|(?<!主)要是|假如|只要|的话|才|等|之后|以后|若")
 
 
 def _conditional(clause: str) -> bool:
@@ -915,6 +920,19 @@ def _content_size(clause: str) -> int:
     return sum(1 for c in canon(clause) if c not in FACT_FILLER)
 
 
+NUMBER_UNIT: Final = re.compile(r"([0-9]+)(个?[^0-9]{1,3})$")
+
+
+def _changed_number(term: str, ref: Reference) -> bool:
+    """A number with a unit the book gives with another number (20个省 where the book says 31个省): the
+    book's fact changed, however many of its words the clause repeats."""
+    m = NUMBER_UNIT.search(term)
+    if m is None:
+        return False
+    unit = m.group(2)
+    return any(n != m.group(1) for n in re.findall(r"([0-9]+)" + re.escape(unit), ref.flat))
+
+
 def _novel(term: str, ref: Reference) -> bool:
     """The book's lines never say this term (a number: its digits; a word: its syllables, folded)."""
     digits = re.findall(r"[0-9]+", term)
@@ -964,10 +982,12 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                         continue   # 没办法直接折现: refusing what the book does not offer claims nothing
                     if indirect is not None and m.start() >= indirect.end():
                         continue   # 帮您查一下返还是怎么回事: what someone will look into, not a claim
-                    if book_claim(m, flat, ref):
+                    if not _changed_number(term, ref) and book_claim(m, flat, ref):
                         continue   # 我们这边已经在给您开了: the book's own act (我们现在为您开通), said otherwise
                     found.append((rule, term, m.start()))
         support = supported(clause, ref, question) if found else 100.0
+        if any(_changed_number(term, ref) for _, term, _ in found):
+            support = 0.0   # 大陆20个省 where the book says 31个省
         cut = flat.rfind(CONDITION_END) + len(CONDITION_END) if CONDITION_END in flat else 0
         if found and cut and all(start >= cut for _, _, start in found) and _content_size(flat[cut:]) >= 2:
             support = min(support, supported(flat[cut:], ref, question))   # 您不想接的话我就不打扰了: the result is the claim
