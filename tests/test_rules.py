@@ -864,3 +864,9 @@ def test_a_callback_promised_in_either_word_order(book) -> None:
     """我们给您回个电话 and 我们回电话给您 are one promise (特殊问题 取消 only asks whether the customer wants one)."""
     for said in ("好的记下了，取消完我们回电话给您", "好的记下了，取消完我们这边给您回个电话"):
         assert claims_flagged(book, "sp_cancel", said) & {"promise_contact", "unsupported_contact"}, said
+
+
+def test_blaming_the_customers_voice_is_impatience(book) -> None:
+    """服务用语3 says 您的声音有些小，请您声音稍大一些好吗: 您说话也太轻了 / 我什么都听不清 blame the customer instead."""
+    assert "impatient_with_customer" in claims_flagged(book, "d_speak_louder", "哎呀您说话也太轻了，我什么都听不清")
+    assert claims_flagged(book, "d_speak_louder", "对不起，您的声音有些小，我这边听不太清，请您大点声好吗？") == set()
