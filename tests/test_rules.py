@@ -870,3 +870,9 @@ def test_blaming_the_customers_voice_is_impatience(book) -> None:
     """服务用语3 says 您的声音有些小，请您声音稍大一些好吗: 您说话也太轻了 / 我什么都听不清 blame the customer instead."""
     assert "impatient_with_customer" in claims_flagged(book, "d_speak_louder", "哎呀您说话也太轻了，我什么都听不清")
     assert claims_flagged(book, "d_speak_louder", "对不起，您的声音有些小，我这边听不太清，请您大点声好吗？") == set()
+
+
+def test_blaming_how_customers_read_sms_is_no_reason_the_book_gives(book) -> None:
+    """问题16's reason is that users find opening a business troublesome: 短信大家都不看 blames the customers."""
+    assert "unsupported_blame" in claims_flagged(book, "q16_why_call_not_sms", "发短信的话用户们都不看，只能打电话")
+    assert claims_flagged(book, "q16_why_call_not_sms", "好多用户觉得自己开业务挺麻烦的，打电话能直接解答，也能在线办") == set()
