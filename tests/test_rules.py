@@ -876,3 +876,69 @@ def test_blaming_how_customers_read_sms_is_no_reason_the_book_gives(book) -> Non
     """问题16's reason is that users find opening a business troublesome: 短信大家都不看 blames the customers."""
     assert "unsupported_blame" in claims_flagged(book, "q16_why_call_not_sms", "发短信的话用户们都不看，只能打电话")
     assert claims_flagged(book, "q16_why_call_not_sms", "好多用户觉得自己开业务挺麻烦的，打电话能直接解答，也能在线办") == set()
+
+
+# ---------------------------------------------------------------- lead round 8: classes read from v8's misses, in other words
+
+ROUND8_CLAIMS = [
+    # what the customer's data or the recording is used for
+    ("q24_recording", "有录音的，这些录音后面会用来做客户画像，请您理解。", "unsupported_purpose"),
+    ("q02_why_my_data", "核对一下资料，主要是要录进我们的大数据系统里。", "unsupported_purpose"),
+    # transfers the book never makes
+    ("q27_mandarin", "谢谢您的建议，那我给您换一位普通话好的同事来说。", "unsupported_transfer"),
+    ("q11_accent", "您要是听不惯，我帮您转接到北京本地的坐席。", "unsupported_transfer"),
+    # the agent undermining their own competence, the company admitting a fault the book denies
+    ("q11_accent", "说实话我刚入职，好多业务还不熟。", "unsupported_competence"),
+    ("p_315_gala", "那件事我们移动其实也有过错，现在都在改。", "unsupported_fault"),
+    # 10086 or a store said not to handle what the book sends the customer there for
+    ("o_store_location", "营业厅的位置10086不负责的，您自己地图上搜吧。", "unsupported_limits"),
+    # amounts and periods the book never gives, said with a lone numeral before the unit
+    ("q24_recording", "有录音，录音在系统里留两个月就清掉。", "unsupported_amount"),
+    ("sp_abroad_rate", "在国外接我们的电话，按每分钟三块钱收。", "per_minute_rate"),
+    # a goodbye said alone, after a negated condition: the negation is the condition's
+    ("q01_who_allowed", "外呼是我们服务的一种形式。您要是听不进去，那我就挂了。", "hang_up_on_customer"),
+    ("q01_who_allowed", "外呼是我们服务的一种形式，能让您先知道优惠。拜拜。", "unsupported_ending"),
+    # pressure: a negated condition, then the claim
+    ("q03_monopoly", "我们是征求您的意见，不过您这次不办以后就办不了了。", "pressure_customer"),
+    ("q26_charge_refund", "这是短期优惠活动，其实您不开也要扣这笔钱的。", "unsupported_money"),
+    # the foreign caller: no English transfer, no free call, no name
+    ("f_foreign_caller", "This is Beijing Mobile. My name is Tom.", "unsupported_english_moves"),
+    ("f_foreign_caller", "This is Beijing Mobile. The call is free, don't worry.", "unsupported_english_moves"),
+    # Hong Kong and Macau said to be inside the 31 provinces' rule
+    ("q06_hk_macau_taiwan", "大陆31个省外加澳门都不收国际漫游费。", "hk_in_mainland"),
+]
+
+ROUND8_HONEST = [
+    ("o_manager_name", "不好意思，我们领导的姓名不方便向您透露，您有什么事我帮您转达。"),
+    ("o_manager_name", "您的意见我给您转过去，负责人这边会知道的。"),
+    ("q23_why_not_now", "不好意思，我这就在给您办着呢，系统有个默认过程，开好了短信通知您。"),
+    ("q26_charge_refund", "这是短期活动，先收费，然后送您优惠券用。"),
+    ("q15_how_number", "号码是随机抽到的，老用户才有这个优惠，十块钱一个月，五个G。"),
+    ("q24_recording", "有录音的，是为了提高服务质量，保障双方权益，有问题好查。"),
+    ("q05_roaming_10086", "您在外地打的10086是当地的，北京的业务那边查不了也办不了，您拨01010086，也免费。"),
+    ("q21_your_benefit", "我们没什么好处，就是想把好服务推荐给您这样的老用户。"),
+    ("p_spam_sms", "垃圾短信的治理得全社会一块儿来，您收到可以发到10086999举报。"),
+]
+
+
+def test_round8_classes_catch_claims_in_new_wordings(book) -> None:
+    """Each claim contradicts the book; the rule named is the class written for it, but a claim is as well
+    caught by an earlier class (转接 is also a cause the book never gives, 两个月 any number)."""
+    missed = [(e, t, r) for e, t, r in ROUND8_CLAIMS if not contradicting(book, e, t)]
+    assert missed == []
+
+
+def test_round8_classes_spare_honest_answers(book) -> None:
+    flagged = [(e, t, contradicting(book, e, t)) for e, t in ROUND8_HONEST if contradicting(book, e, t)]
+    assert flagged == []
+
+
+def test_a_lone_numeral_before_a_unit_is_a_value_and_a_month_before_an_amount_is_per_month() -> None:
+    assert rules.unit_digits("按一分钟一块钱算") == "按1分钟1块钱算"
+    assert rules.unit_digits("一个月十块钱") == "每月十块钱" and rules.unit_digits("10块钱一个月") == "10块钱每月"
+    assert rules.unit_digits("等一个月才开") == "等1个月才开"
+    assert rules.unit_digits("一块儿治理") == "一块儿治理" and rules.unit_digits("稍等一下") == "稍等一下"
+
+
+def test_a_bare_clause_has_no_book_support() -> None:
+    assert rules.bare("再见") and rules.bare("挂了") and not rules.bare("开通成功会有短信通知")

@@ -259,8 +259,10 @@ class Hit:
     """A negation cue stands before it in its clause."""
 
 
-_WINDOW_RESET: Final = re.compile(r"的话|不过|但是|可是")
-"""A condition (没开的话) or a but (不过) ends the reach of a negation before it."""
+_WINDOW_RESET: Final = re.compile(r"的话|不过|但是|可是|那(?=我|就|您|咱)|"
+                                  r"[不没][\u4e00-\u9fff]{1,2}?(?:也|(?:以后|之后)?就)(?=会|要|得|是|照样|一样|再也|没|$)")
+"""A condition (没开的话), a but (不过), the result after a condition (听不到那我先挂了) or after a negated
+one (不开也会扣钱, 今天不开以后就再也开不了) ends the reach of a negation before it."""
 _CONDITION: Final = re.compile(r"(?<!主)要是|如果|假如|万一|只要|若是")
 """A negation after one of these is the condition's (您要是不满意可以…): it does not negate what follows.
 主要是 (mainly) is no condition, here and in the other condition patterns."""
@@ -794,9 +796,10 @@ SUPPORT_SLACK: Final = 0.5
 """The stretch of the book searched for a clause: its length plus half (the book's 就, 都, 为您 between)."""
 _TERM_FOLD: Final = (("为您", "给您"), ("帮您", "给您"), ("替您", "给您"), ("元", "块"), ("不要钱", "免费"), ("不收钱", "免费"),
                      ("不花钱", "免费"), ("不收费", "免费"), ("办理", "办"), ("扣费", "收费"), ("收取", "收"), ("立刻", "现在"), ("马上", "现在"), ("这就", "现在"), ("拜拜", "再见"), ("答复", "解答"),
-                     ("回头", "稍后"), ("晚点", "稍后"), ("晚一点", "稍后"), ("待会儿", "稍后"), ("待会", "稍后"))
+                     ("回头", "稍后"), ("晚点", "稍后"), ("晚一点", "稍后"), ("待会儿", "稍后"), ("待会", "稍后"),
+                     ("开通", "开"), ("办", "开"), ("赠送", "送"), ("送您", "送"), ("送给您", "送"))
 """Words folded before asking whether the book says a risky term (为您开通 is 给您开通, 10元 is 10块,
-回头打10086 is the book's 稍后联系10086)."""
+回头打10086 is the book's 稍后联系10086; 办 and 开通 are one act: 我这边已经在给您办了 is 问题23's 我们现在为您开通)."""
 
 
 def _coverage(needle: str, hay: str) -> float:
@@ -933,11 +936,47 @@ def _changed_number(term: str, ref: Reference) -> bool:
     return any(n != m.group(1) for n in re.findall(r"([0-9]+)" + re.escape(unit), ref.flat))
 
 
+def bare(clause: str) -> bool:
+    """A clause of fewer than two content syllables (再见, 拜拜, 挂了), or one that is that once its risky term
+    is taken out (我是新来的): the term alone, with nothing of the book's around it to support it."""
+    return _content_size(clause) < 2 if not clause.isascii() else False
+
+
+BARE_TERM: Final = 3
+"""A term this short is a word (新来的, 责任, 再见); a longer match is a whole claim (到时候让专人给您打过去),
+and what is left of its clause once it is taken out says nothing about support."""
+
+
+REFUSAL: Final = re.compile(r"(?:不方便|不能|不可以|无权|没法|没办法|不好|不便)(?:向您|跟您|给您|对您)?(?:告诉|透露|说|讲|提供|公开|外传)")
+"""A clause that refuses to tell (负责人的名字不方便告诉您, 地址不能透露) says nothing of what it withholds."""
+
+
+UNIT_NUMERAL: Final = re.compile(r"[一二两三四五六七八九](?=个?(?:块(?!儿)|元|毛|角|分钟|小时|天|周|星期|月|年|工作日|g|兆|倍|省|国家|地区))")
+"""A single numeral before a unit (一分钟, 三天, 五个G): `plain` leaves lone numerals as they are (一下,
+一样 are no numbers), but before a unit it is a value to compare as digits."""
+_ONE_DIGIT: Final = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+PER_MONTH: Final = re.compile(r"(?:一|1)个?月(?=[^，。]{0,4}?[0-9一二两三四五六七八九十]+个?(?:块|元|g))|(?<=[块元钱g])(?:一|1)个?月")
+"""一个月十块钱, 一个月5个G: "a month" said as one month is the book's 每月, not a period of one month."""
+
+
+def unit_digits(text: str) -> str:
+    """`text` with a lone numeral before a unit as its digit (一分钟一块钱 → 1分钟1块钱), 一个月 before an
+    amount as 每月."""
+    text = PER_MONTH.sub("每月", text)
+    return UNIT_NUMERAL.sub(lambda m: _ONE_DIGIT[m.group()], text)
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"[0-9]+", unit_digits(text)))
+
+
 def _novel(term: str, ref: Reference) -> bool:
-    """The book's lines never say this term (a number: its digits; a word: its syllables, folded)."""
-    digits = re.findall(r"[0-9]+", term)
+    """The book's lines never say this term (a number: each of its values, as a whole number, so 1 is
+    not found inside 10086, though 010 is the start of 01010086; a word: its syllables, folded)."""
+    digits = _numbers(term)
     if digits:
-        return not all(d in ref.flat for d in digits)
+        known = _numbers(ref.flat)
+        return not all(d in known or (len(d) >= 3 and any(d in k for k in known)) for d in digits)
     key = syllable_key(syllables(_fold_terms(term)))
     return bool(key) and key not in ref.folded
 
@@ -965,7 +1004,10 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
     condition = previous = ""
     for clause, asked in clause_spans(text):
         question = asks(clause, asked)
-        flat = plain(clause)
+        flat = unit_digits(plain(clause))
+        if REFUSAL.search(flat):
+            condition = ""
+            continue   # 负责人的名字这边不方便告诉您: withholding the name claims nothing about it
         indirect = INDIRECT_VERB.search(flat)
         found = []
         for rule in kinds:
@@ -988,6 +1030,9 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
         support = supported(clause, ref, question) if found else 100.0
         if any(_changed_number(term, ref) for _, term, _ in found):
             support = 0.0   # 大陆20个省 where the book says 31个省
+        if found and _content_size(clause) >= 2 and all(len(term) <= BARE_TERM and bare(flat.replace(term, "", 1))
+                                                        for _, term, _ in found):
+            support = 0.0   # 我是新来的: the term with nothing of the book's around it
         cut = flat.rfind(CONDITION_END) + len(CONDITION_END) if CONDITION_END in flat else 0
         if found and cut and all(start >= cut for _, _, start in found) and _content_size(flat[cut:]) >= 2:
             support = min(support, supported(flat[cut:], ref, question))   # 您不想接的话我就不打扰了: the result is the claim
