@@ -54,8 +54,21 @@ line the book only asks (取消之后还给您回电话吗？) supports a questi
 is only its term (再见) and the result after a condition's 的话 are judged on their own; and four
 `unsupported` classes (a cause or authority, a use of the customer's data, the company's profit, a
 made-up procedure). With scorer8: order 99.0 % (381/385), fluent 100 % (316/316).
-The fresh part now is FRESH8 (tests/data/drill_graded_heldout8.yaml), written by a session that never
-saw the scorer while scorer8 worked without seeing it; the lead adds it on main and scores it.
+FRESH8 (tests/data/drill_graded_heldout8.yaml, 78 items, about half of its fluent wrong answers the whole
+good answer with one wrong detail) was written by a session that never saw the scorer while scorer8
+worked without seeing it: scorer7 (main) 97.4 % / 88.6 % (287/324), scorer8 once after its last change
+97.4 % / 91.0 % (295/324); then read by the lead (lead round 8: transfers, the agent's competence, the
+company's fault, 10086 said not to handle things, English moves, amounts with a lone numeral, a term
+alone in its clause, negated conditions, refusals to tell): DEV8, development data.
+FRESH9 (tests/data/drill_graded_heldout9.yaml, 77 items, 197 fluent wrong) was written while both
+worked, read by neither: scorer7 95.8 % / 89.1 % (351/394), scorer8 95.8 % / 90.6 % (357/394), scorer8 +
+lead round 8 95.8 % / 90.6 % (357/394); then read by the lead (phone numbers said only where the entry's
+lines say them, 再说 is no 再, the customer's own call is no promise, 绝对不外泄 is 完全保密, denying the
+recording anywhere, skipping the number check, 算您同意): DEV9.
+The fresh part now is FRESH10 (tests/data/drill_graded_heldout10.yaml, 62 entries + 15 protocol drills,
+476 answers), written by a session that never saw the scorer, the rules, the notes nor v1–v9, scored
+once by the lead with the final scorer of this round: order 95.6 % (368/385), fluent wrong below partial
+94.6 % (316/334); scorer7 on the same set: 96.4 % / 90.1 % (301/334).
 """
 from __future__ import annotations
 
@@ -79,6 +92,8 @@ DEV4 = DATA / "drill_graded_heldout4.yaml"
 DEV5 = DATA / "drill_graded_heldout5.yaml"
 DEV6 = DATA / "drill_graded_heldout6.yaml"
 DEV7 = DATA / "drill_graded_heldout7.yaml"
+DEV8 = DATA / "drill_graded_heldout8.yaml"
+DEV9 = DATA / "drill_graded_heldout9.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
@@ -136,6 +151,17 @@ data): 0.990 (381/385) with scorer8 (left: thin acknowledgements of a thanks tie
 DEV7_FLUENT_FLOOR = 1.0
 """Held-out v7, the same two runs: 0.956 (302/316) both times (target 1.0; fresh v6 0.964 with scorer6);
 1.0 (316/316) with scorer8."""
+DEV8_ORDER_FLOOR = 0.98
+"""Held-out v8, measured once with scorer8: 0.974 (380/390); then read: 0.987 (385/390)."""
+DEV8_FLUENT_FLOOR = 0.98
+"""Held-out v8, measured once with scorer8: 0.910 (295/324; scorer7 0.886); then read: 0.988 (320/324)."""
+DEV9_ORDER_FLOOR = 0.97
+"""Held-out v9, measured with scorer7, scorer8 and scorer8 + lead round 8, none tuned on it: 0.958
+(369/385) each time; then read: 0.977 (376/385)."""
+DEV9_FLUENT_FLOOR = 0.94
+"""Held-out v9, the same runs: 0.891 (351/394), 0.906 (357/394), 0.906 (357/394); then read: 0.949
+(374/394). Left: 问题27 营业厅投诉 read by the book's later rule (no 10086 for any complaint), claims said
+in the book's own words (打10086也是办不了的), purposes and causes outside every class (信用评分)."""
 
 
 @dataclass(frozen=True)
@@ -252,7 +278,9 @@ def test_tune_part(book, matcher) -> None:
     (DEV5, DEV5_ORDER_FLOOR, DEV5_FLUENT_FLOOR),
     (DEV6, DEV6_ORDER_FLOOR, DEV6_FLUENT_FLOOR),
     (DEV7, DEV7_ORDER_FLOOR, DEV7_FLUENT_FLOOR),
-], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5", "dev_v6", "dev_v7"])
+    (DEV8, DEV8_ORDER_FLOOR, DEV8_FLUENT_FLOOR),
+    (DEV9, DEV9_ORDER_FLOOR, DEV9_FLUENT_FLOOR),
+], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5", "dev_v6", "dev_v7", "dev_v8", "dev_v9"])
 def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
     """The held-out sets already scored once and read since: development data, floors as measured."""
     figures = measure(book, matcher, _load((path,)))
@@ -262,15 +290,15 @@ def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: 
     assert figures.fluent >= fluent_floor, figures.misordered
 
 
-FRESH8 = DATA / "drill_graded_heldout8.yaml"
-FRESH8_ORDER_FLOOR = 0.97
-"""Held-out v8 (added on main by the lead), scored once by the scorer8 session after its last scorer
-change, never opened nor tuned on: 0.974 (380/390; target 0.95)."""
-FRESH8_FLUENT_FLOOR = 0.91
-"""Held-out v8, the same single run: 0.910 (295/324; target 1.0; fresh v7 was 0.956 with scorer7)."""
-FRESH_PARTS = [(FRESH8, FRESH8_ORDER_FLOOR, FRESH8_FLUENT_FLOOR)]
-"""Held-out sets never read nor tuned on. FRESH8 is written by a session that never saw the scorer
-and added on main by the lead: until then this test errors (missing file), it is never skipped."""
+FRESH10 = DATA / "drill_graded_heldout10.yaml"
+FRESH10_ORDER_FLOOR = 0.955
+"""Held-out v10, scored once by the lead with this round's final scorer, never read nor tuned on: 0.956
+(368/385; target 0.95; scorer7 0.964)."""
+FRESH10_FLUENT_FLOOR = 0.945
+"""Held-out v10, the same single run: 0.946 (316/334; target 1.0; scorer7 0.901). Fresh sets before:
+v8 0.910 and v9 0.906 with scorer8, v7 0.956 and v6 0.964 with their rounds' scorers."""
+FRESH_PARTS = [(FRESH10, FRESH10_ORDER_FLOOR, FRESH10_FLUENT_FLOOR)]
+"""Held-out sets never read nor tuned on: FRESH10, written by a session that never saw the scorer."""
 
 
 @pytest.mark.parametrize("path, order_floor, fluent_floor", FRESH_PARTS, ids=[p.stem for p, _, _ in FRESH_PARTS])

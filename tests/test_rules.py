@@ -942,3 +942,38 @@ def test_a_lone_numeral_before_a_unit_is_a_value_and_a_month_before_an_amount_is
 
 def test_a_bare_clause_has_no_book_support() -> None:
     assert rules.bare("再见") and rules.bare("挂了") and not rules.bare("开通成功会有短信通知")
+
+
+# ---------------------------------------------------------------- lead round 9: read from v9's misses, in other words
+
+ROUND9_CLAIMS = [
+    # a phone number the entry's lines never give: the hotline is a setting, and the customer naming it
+    # (你们10086的普通话) does not make sending them there the book's move
+    ("q27_mandarin", "谢谢指正，我们会多练普通话，您还有意见的话打10086说说我的情况。"),
+    # the recording denied at any step, not only where the customer asks about it
+    ("q16_why_call_not_sms", "好多用户嫌自己办麻烦，所以打电话给您解答，这个电话也不录音，您随便说。"),
+    # the cancel without the number check the book asks for
+    ("sp_cancel", "好的给您记上，取消流量加油包，手机号就不用核对了。"),
+    # the customer's consent assumed from the call
+    ("q16_why_call_not_sms", "打电话办方便，您电话里没说不要就算同意了。"),
+    # a time of day promised for an act
+    ("c_earlier_problem", "这个问题我这边处理，今天下午就给您弄好。"),
+]
+
+ROUND9_HONEST = [
+    ("q08_owner", "您这张卡是用自己身份证办的吗？不是的话今天先不给您开了，以后您想开可以再打电话问我们怎么开。"),
+    ("p_315_measures", "保护客户通信秘密是我们的职责，315以后管理更严了，您的资料我们绝对不外泄。"),
+    ("p_315_gala", "那次曝光的是厂家和sp的事，跟移动没关系。再说我们这次联系您，是您同意了才给您开。"),
+    ("q01_who_allowed", "不好意思打扰您，我们这是北京移动10086的正常外呼，能让您早点知道新优惠。"),
+    ("q24_recording", "是有录音的，不录音的话出了问题没法查，请您理解。"),
+]
+
+
+def test_round9_claims_are_caught(book) -> None:
+    missed = [(e, t) for e, t in ROUND9_CLAIMS if not contradicting(book, e, t)]
+    assert missed == []
+
+
+def test_round9_honest_answers_pass(book) -> None:
+    flagged = [(e, t, contradicting(book, e, t)) for e, t in ROUND9_HONEST if contradicting(book, e, t)]
+    assert flagged == []

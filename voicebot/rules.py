@@ -394,9 +394,12 @@ def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
         void = rule.kind == "claim" and ((asks(clause, asked) and not rule.in_questions) or bool(CONSENT.search(can))
                                          or (n > 0 and _consent_condition(spans[n - 1][0])))
         syl = [_char_syllable(c) for c in can]
+        can_if, flat_if = can.rfind("的话"), flat.rfind("的话")   # what stands before 的话 is supposed, not said
         for example in examples:
             for i in _find_fuzzy(syl, example):
                 end = i + len(_pattern(example))
+                if end <= can_if:
+                    continue   # 不录音的话出了问题没法查: a supposition, no claim
                 double = _negative(example) and _negated_after(can, end)   # 不经过您同意不会给您开
                 inner = not _NEGATION_CHAR.search(example) and _negated_within(can[i:end + 1])  # a fuzzy hit on 看不到您的通话内容; an example that spells a negation (不是机主也没关系) is the claim's own
                 out.append(Hit(clause, i, void or double or inner or _negated_before(can, i) or _tail_negated(can, end)))
@@ -404,6 +407,8 @@ def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
             inner_ok = not _NEGATION_CHAR.search(pattern.pattern)
             for m in pattern.finditer(flat):
                 start = m.start("claim") if "claim" in pattern.groupindex and m.group("claim") else m.start()
+                if m.end() <= flat_if:
+                    continue
                 inner = inner_ok and _negated_within(flat[start:m.end()])   # 我们这边不会再回电话给您
                 out.append(Hit(clause, start, void or inner or _negated_before(flat, start) or _tail_negated(flat, m.end())))
     return out
@@ -631,10 +636,11 @@ def poles(rule: Rule, text: str, values: Mapping[str, str]) -> list[Pole]:
                 or (n > 0 and _consent_condition(spans[n - 1][0])))
         sides: set[int] = set()
         masked = flat
+        supposed = flat.rfind("的话")
         for side, pattern in compiled:
             for m in pattern.finditer(flat):
-                if m.end() == m.start():
-                    continue
+                if m.end() == m.start() or m.end() <= supposed:
+                    continue   # 不录音的话出了问题没法查: the pole is supposed, not stated
                 inner = not _NEGATION_CHAR.search(pattern.pattern) and _negated_within(flat[m.start():m.end()])
                 cut = _PREDICATE_START.search(flat[:m.start()][::-1])     # 没有经过您同意就录音: 没有 is the consent's
                 start = m.start() - cut.start() if cut else 0
@@ -797,7 +803,8 @@ SUPPORT_SLACK: Final = 0.5
 _TERM_FOLD: Final = (("为您", "给您"), ("帮您", "给您"), ("替您", "给您"), ("元", "块"), ("不要钱", "免费"), ("不收钱", "免费"),
                      ("不花钱", "免费"), ("不收费", "免费"), ("办理", "办"), ("扣费", "收费"), ("收取", "收"), ("立刻", "现在"), ("马上", "现在"), ("这就", "现在"), ("拜拜", "再见"), ("答复", "解答"),
                      ("回头", "稍后"), ("晚点", "稍后"), ("晚一点", "稍后"), ("待会儿", "稍后"), ("待会", "稍后"),
-                     ("开通", "开"), ("办", "开"), ("赠送", "送"), ("送您", "送"), ("送给您", "送"))
+                     ("开通", "开"), ("办", "开"), ("赠送", "送"), ("送您", "送"), ("送给您", "送"),
+                     ("绝对", "完全"), ("不外泄", "保密"), ("不外传", "保密"), ("不泄露", "保密"))
 """Words folded before asking whether the book says a risky term (为您开通 is 给您开通, 10元 is 10块,
 回头打10086 is the book's 稍后联系10086; 办 and 开通 are one act: 我这边已经在给您办了 is 问题23's 我们现在为您开通)."""
 
@@ -849,6 +856,10 @@ class Reference:
     stated: str = ""
     """Content syllables of the lines' statements only: what the book asks (取消之后还给您回电话吗？)
     it does not state, so it supports a question back, not a statement (取消以后我们给您回个电话)."""
+    said: str = ""
+    """The lines as plain text, without the settings or the customer's line: where a phone number (10086,
+    the customer's number) is said, it must be said here (the hotline is a setting of every entry, and
+    the customer may name it — 你们10086的普通话 — but 问题27 never sends anyone to it)."""
 
 
 def reference(lines: Sequence[str], values: Mapping[str, str], asked: str = "") -> Reference:
@@ -864,7 +875,7 @@ def reference(lines: Sequence[str], values: Mapping[str, str], asked: str = "") 
     told = "。".join(c for line in lines for c, q in clause_spans(line) if not asks(c, q))
     stated = syllable_key([_char_syllable(c) for c in canon(told) if c not in FACT_FILLER])
     return Reference(content, syllable_key(syllables(_fold_terms(text + "。" + asked))), flat, words, acts,
-                     _claim_key(text), stated)
+                     _claim_key(text), stated, plain(text))
 
 
 _CONDITIONAL: Final = re.compile(r"如果|(?<!主)要是|假如|只要|的话|才|等|之后|以后|若")
@@ -970,13 +981,21 @@ def _numbers(text: str) -> set[str]:
     return set(re.findall(r"[0-9]+", unit_digits(text)))
 
 
+NAMED_HOTLINE: Final = re.compile(r"(?<=移动)10086(?!\d)")
+"""北京移动10086 is the company's name, said on every call (we are 北京移动10086), not a number given."""
+PHONE_DIGITS: Final = 5
+"""A number this long is a phone number (10086, 01010086, 13800138000): the settings hold them for every
+entry, so only the entry's own lines and the customer's line make one the book's here."""
+
+
 def _novel(term: str, ref: Reference) -> bool:
     """The book's lines never say this term (a number: each of its values, as a whole number, so 1 is
     not found inside 10086, though 010 is the start of 01010086; a word: its syllables, folded)."""
     digits = _numbers(term)
     if digits:
-        known = _numbers(ref.flat)
-        return not all(d in known or (len(d) >= 3 and any(d in k for k in known)) for d in digits)
+        known, said = _numbers(ref.flat), _numbers(ref.said)
+        return not all((d in said or (len(d) >= 3 and any(d in k for k in said))) if len(d) >= PHONE_DIGITS
+                       else (d in known or (len(d) >= 3 and any(d in k for k in known))) for d in digits)
     key = syllable_key(syllables(_fold_terms(term)))
     return bool(key) and key not in ref.folded
 
@@ -1004,7 +1023,7 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
     condition = previous = ""
     for clause, asked in clause_spans(text):
         question = asks(clause, asked)
-        flat = unit_digits(plain(clause))
+        flat = NAMED_HOTLINE.sub("移动", unit_digits(plain(clause)))
         if REFUSAL.search(flat):
             condition = ""
             continue   # 负责人的名字这边不方便告诉您: withholding the name claims nothing about it
