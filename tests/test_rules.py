@@ -977,3 +977,41 @@ def test_round9_claims_are_caught(book) -> None:
 def test_round9_honest_answers_pass(book) -> None:
     flagged = [(e, t, contradicting(book, e, t)) for e, t in ROUND9_HONEST if contradicting(book, e, t)]
     assert flagged == []
+
+
+# ---------------------------------------------------------------- lead round 10: read from v10's misses, in other words
+
+ROUND10_CLAIMS = [
+    ("q01_who_allowed", "外呼是我们的一种服务形式，这个电话您接通了就算默认同意办理了。"),
+    ("c_harassment", "我是按工作职责联系您的，您接起来就是同意听推荐了。"),
+    ("q27_store_complaint", "我把意见记下来反馈给相关部门，那个营业员这就会被辞退。"),
+    ("p_protect_info", "我们有完善的保护规定，不过外包公司那边我们管不着。"),
+    ("sp_abroad", "您在国外接听要收费，那您现在就决定办不办吧。"),
+    ("sp_cancel", "好的给您记录，取消流量加油包，不必核对了。"),
+    ("d_noisy", "对不起听不清您讲话，您先听我说，加油包一个月十块钱五个G。"),
+]
+
+ROUND10_HONEST = [
+    ("q27_store_complaint", "您的意见我记下来向相关部门反馈，您回头再留意一下，好吗？"),
+    ("o_store_location", "您要办业务可以打10086问问前台，那边会告诉您离您最近的网点。"),
+    ("q03_monopoly", "我们不是强制您开，您可以再想想，想好了回头打10086也能办，就是没有这个优惠了。"),
+    ("p_protect_info", "保护客户的通信秘密是我们的责任，我们有一整套信息安全管理规定。"),
+]
+
+
+def test_round10_claims_are_caught(book) -> None:
+    missed = [(e, t) for e, t in ROUND10_CLAIMS if not contradicting_item(book, e, t)]
+    assert missed == []
+
+
+def test_round10_honest_answers_pass(book) -> None:
+    flagged = [(e, t, contradicting_item(book, e, t)) for e, t in ROUND10_HONEST if contradicting_item(book, e, t)]
+    assert flagged == []
+
+
+def contradicting_item(book, item_id: str, text: str) -> list[str]:
+    """`contradicting` for an entry or a protocol drill's first step."""
+    from voicebot.drill import check_rules, step_entry
+    exercises = {x.id: x for x in book.exercises}
+    entry = step_entry(book, exercises[item_id], 1) if item_id in exercises else book.get(item_id)
+    return [v.rule for v in check_rules(entry, text, book)[0] if v.severity == "contradicts"]

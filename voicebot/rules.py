@@ -295,7 +295,7 @@ QUESTION: Final = re.compile(r"(?:吗|么|呢|嘛)$|是否|要不要|需不需�
                              r"有没有|在哪|哪里|哪儿|为什么")
 """A clause that asks (a question back: 要不要给您回个电话呢, 营业网点在哪儿) asserts nothing."""
 CONSENT: Final = re.compile(r"(?:如果|(?<!主)要是|假如|只要|等|若)[^，。]{0,4}(?<![不没当算])(?:同意|愿意|需要|考虑好|想好|决定|点头|接受|觉得合适|觉得可以|觉得行|觉得不错|感兴趣|有兴趣)|"
-                            r"(?<![不没当算])(?<!当您)(?<!算您)(?:同意|愿意|需要|点头|考虑好|想好)[^，。]{0,3}(?:的话|以后|之后|后|了)|(?<![不没])经过您的?同意")
+                            r"(?<![不没当算])(?<!当您)(?<!算您)(?<!默认)(?<!就是)(?<!说明)(?:同意|愿意|需要|点头|考虑好|想好)[^，。]{0,3}(?:的话|以后|之后|后|了)|(?<![不没])经过您的?同意")
 """A move made on the customer's consent (您愿意的话可以直接帮您办, 您点头了我们才能在线帮您办) is the
 book's offer (问题3 您同意我们可以在线为您办理), not a move made on the spot."""
 _NEGATION_CHAR: Final = re.compile(r"不|没|别|无|未|非")
@@ -1038,8 +1038,9 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                     term = m.group("term") if "term" in pattern.groupindex and m.group("term") else m.group()
                     if not term or not _novel(term, ref):
                         continue
-                    if not _NEGATION_CHAR.search(m.group()) and (
-                            _negated_before(flat, m.start()) or _tail_negated(flat, m.end())):
+                    at = m.start("term") if "term" in pattern.groupindex and m.group("term") else m.start()
+                    if not _NEGATION_CHAR.search(flat[at:m.end()]) and (
+                            _negated_before(flat, at) or _tail_negated(flat, m.end())):
                         continue   # 没办法直接折现: refusing what the book does not offer claims nothing
                     if indirect is not None and m.start() >= indirect.end():
                         continue   # 帮您查一下返还是怎么回事: what someone will look into, not a claim
