@@ -65,10 +65,15 @@ worked, read by neither: scorer7 95.8 % / 89.1 % (351/394), scorer8 95.8 % / 90.
 lead round 8 95.8 % / 90.6 % (357/394); then read by the lead (phone numbers said only where the entry's
 lines say them, 再说 is no 再, the customer's own call is no promise, 绝对不外泄 is 完全保密, denying the
 recording anywhere, skipping the number check, 算您同意): DEV9.
-The fresh part now is FRESH10 (tests/data/drill_graded_heldout10.yaml, 62 entries + 15 protocol drills,
-476 answers), written by a session that never saw the scorer, the rules, the notes nor v1–v9, scored
-once by the lead with the final scorer of this round: order 95.6 % (368/385), fluent wrong below partial
-94.6 % (316/334); scorer7 on the same set: 96.4 % / 90.1 % (301/334).
+FRESH10 (tests/data/drill_graded_heldout10.yaml, 62 entries + 15 protocol drills, 476 answers), written by
+a session that never saw the scorer, the rules, the notes nor v1–v9, was scored once by the lead with the
+scorer after round 9: order 95.6 % (368/385), fluent wrong below partial 94.6 % (316/334); scorer7 on the
+same set: 96.4 % / 90.1 % (301/334). Then read (round 10): DEV10.
+The fresh part now is FRESH11 (tests/data/drill_graded_heldout11.yaml, 62 entries + 15 protocol drills,
+462 answers, written the same way and never read), scored once with the scorer after round 10: order
+97.1 % (374/385), fluent wrong below partial 89.3 % (275/308); scorer7 on the same set: 97.1 % / 85.1 %
+(262/308). Each round lifts its development sets to 95–100 % and the next fresh set by 4–5 points, to
+89–95 %: the classes generalise, but every fresh writer finds claims outside them.
 """
 from __future__ import annotations
 
@@ -94,6 +99,7 @@ DEV6 = DATA / "drill_graded_heldout6.yaml"
 DEV7 = DATA / "drill_graded_heldout7.yaml"
 DEV8 = DATA / "drill_graded_heldout8.yaml"
 DEV9 = DATA / "drill_graded_heldout9.yaml"
+DEV10 = DATA / "drill_graded_heldout10.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
@@ -162,6 +168,10 @@ DEV9_FLUENT_FLOOR = 0.94
 """Held-out v9, the same runs: 0.891 (351/394), 0.906 (357/394), 0.906 (357/394); then read: 0.949
 (374/394). Left: 问题27 营业厅投诉 read by the book's later rule (no 10086 for any complaint), claims said
 in the book's own words (打10086也是办不了的), purposes and causes outside every class (信用评分)."""
+DEV10_ORDER_FLOOR = 0.97
+"""Held-out v10, measured once after round 9: 0.956 (368/385); then read: 0.977 (376/385)."""
+DEV10_FLUENT_FLOOR = 0.99
+"""Held-out v10, measured once after round 9: 0.946 (316/334; scorer7 0.901); then read: 0.991 (331/334)."""
 
 
 @dataclass(frozen=True)
@@ -280,7 +290,8 @@ def test_tune_part(book, matcher) -> None:
     (DEV7, DEV7_ORDER_FLOOR, DEV7_FLUENT_FLOOR),
     (DEV8, DEV8_ORDER_FLOOR, DEV8_FLUENT_FLOOR),
     (DEV9, DEV9_ORDER_FLOOR, DEV9_FLUENT_FLOOR),
-], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5", "dev_v6", "dev_v7", "dev_v8", "dev_v9"])
+    (DEV10, DEV10_ORDER_FLOOR, DEV10_FLUENT_FLOOR),
+], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5", "dev_v6", "dev_v7", "dev_v8", "dev_v9", "dev_v10"])
 def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
     """The held-out sets already scored once and read since: development data, floors as measured."""
     figures = measure(book, matcher, _load((path,)))
@@ -290,15 +301,15 @@ def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: 
     assert figures.fluent >= fluent_floor, figures.misordered
 
 
-FRESH10 = DATA / "drill_graded_heldout10.yaml"
-FRESH10_ORDER_FLOOR = 0.955
-"""Held-out v10, scored once by the lead with this round's final scorer, never read nor tuned on: 0.956
-(368/385; target 0.95; scorer7 0.964)."""
-FRESH10_FLUENT_FLOOR = 0.945
-"""Held-out v10, the same single run: 0.946 (316/334; target 1.0; scorer7 0.901). Fresh sets before:
-v8 0.910 and v9 0.906 with scorer8, v7 0.956 and v6 0.964 with their rounds' scorers."""
-FRESH_PARTS = [(FRESH10, FRESH10_ORDER_FLOOR, FRESH10_FLUENT_FLOOR)]
-"""Held-out sets never read nor tuned on: FRESH10, written by a session that never saw the scorer."""
+FRESH11 = DATA / "drill_graded_heldout11.yaml"
+FRESH11_ORDER_FLOOR = 0.97
+"""Held-out v11, scored once by the lead with the scorer after round 10, never read nor tuned on: 0.971
+(374/385; target 0.95; scorer7 0.971)."""
+FRESH11_FLUENT_FLOOR = 0.89
+"""Held-out v11, the same single run: 0.893 (275/308; target 1.0; scorer7 0.851). Fresh sets before, each
+with its round's scorer: v10 0.946, v9 0.906, v8 0.910, v7 0.956, v6 0.964."""
+FRESH_PARTS = [(FRESH11, FRESH11_ORDER_FLOOR, FRESH11_FLUENT_FLOOR)]
+"""Held-out sets never read nor tuned on: FRESH11, written by a session that never saw the scorer."""
 
 
 @pytest.mark.parametrize("path, order_floor, fluent_floor", FRESH_PARTS, ids=[p.stem for p, _, _ in FRESH_PARTS])
