@@ -969,16 +969,6 @@ ROUND9_HONEST = [
 ]
 
 
-def test_round9_claims_are_caught(book) -> None:
-    missed = [(e, t) for e, t in ROUND9_CLAIMS if not contradicting(book, e, t)]
-    assert missed == []
-
-
-def test_round9_honest_answers_pass(book) -> None:
-    flagged = [(e, t, contradicting(book, e, t)) for e, t in ROUND9_HONEST if contradicting(book, e, t)]
-    assert flagged == []
-
-
 # ---------------------------------------------------------------- lead round 10: read from v10's misses, in other words
 
 ROUND10_CLAIMS = [
@@ -999,19 +989,17 @@ ROUND10_HONEST = [
 ]
 
 
-def test_round10_claims_are_caught(book) -> None:
-    missed = [(e, t) for e, t in ROUND10_CLAIMS if not contradicting_item(book, e, t)]
+def contradicting_item(book, item_id: str, text: str) -> list[str]:
+    """`contradicting` for an entry or a protocol drill's first step."""
+    from voicebot.drill import check_rules
+    return [v.rule for v in check_rules(_step_or_entry(book, item_id), text, book)[0] if v.severity == "contradicts"]
+
+
+def test_lead_rounds_9_and_10_claims_are_caught(book) -> None:
+    missed = [(e, t) for e, t in ROUND9_CLAIMS + ROUND10_CLAIMS if not contradicting_item(book, e, t)]
     assert missed == []
 
 
-def test_round10_honest_answers_pass(book) -> None:
-    flagged = [(e, t, contradicting_item(book, e, t)) for e, t in ROUND10_HONEST if contradicting_item(book, e, t)]
+def test_lead_rounds_9_and_10_honest_answers_pass(book) -> None:
+    flagged = [(e, t, found) for e, t in ROUND9_HONEST + ROUND10_HONEST if (found := contradicting_item(book, e, t))]
     assert flagged == []
-
-
-def contradicting_item(book, item_id: str, text: str) -> list[str]:
-    """`contradicting` for an entry or a protocol drill's first step."""
-    from voicebot.drill import check_rules, step_entry
-    exercises = {x.id: x for x in book.exercises}
-    entry = step_entry(book, exercises[item_id], 1) if item_id in exercises else book.get(item_id)
-    return [v.rule for v in check_rules(entry, text, book)[0] if v.severity == "contradicts"]

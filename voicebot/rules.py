@@ -259,6 +259,18 @@ class Hit:
     """A negation cue stands before it in its clause."""
 
 
+CONDITION_END: Final = "的话"
+"""Where a condition said inside its clause ends: what stands before it is supposed, not said (不录音的话出了
+问题没法查), and the book's words in the condition (您不接受的话) do not make the result after it (我就不打扰了)
+the book's."""
+
+
+def supposition(text: str) -> int:
+    """Where the last condition of a clause ends (the start of its 的话; -1 without one): a claim or a pole
+    that ends before it is supposed, not said."""
+    return text.rfind(CONDITION_END)
+
+
 _WINDOW_RESET: Final = re.compile(r"的话|不过|但是|可是|那(?=我|就|您|咱)|"
                                   r"[不没][\u4e00-\u9fff]{1,2}?(?:也|(?:以后|之后)?就)(?=会|要|得|是|照样|一样|再也|没|$)")
 """A condition (没开的话), a but (不过), the result after a condition (听不到那我先挂了) or after a negated
@@ -394,7 +406,7 @@ def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
         void = rule.kind == "claim" and ((asks(clause, asked) and not rule.in_questions) or bool(CONSENT.search(can))
                                          or (n > 0 and _consent_condition(spans[n - 1][0])))
         syl = [_char_syllable(c) for c in can]
-        can_if, flat_if = can.rfind("的话"), flat.rfind("的话")   # what stands before 的话 is supposed, not said
+        can_if, flat_if = supposition(can), supposition(flat)
         for example in examples:
             for i in _find_fuzzy(syl, example):
                 end = i + len(_pattern(example))
@@ -636,7 +648,7 @@ def poles(rule: Rule, text: str, values: Mapping[str, str]) -> list[Pole]:
                 or (n > 0 and _consent_condition(spans[n - 1][0])))
         sides: set[int] = set()
         masked = flat
-        supposed = flat.rfind("的话")
+        supposed = supposition(flat)
         for side, pattern in compiled:
             for m in pattern.finditer(flat):
                 if m.end() == m.start() or m.end() <= supposed:
@@ -948,8 +960,8 @@ def _changed_number(term: str, ref: Reference) -> bool:
 
 
 def bare(clause: str) -> bool:
-    """A clause of fewer than two content syllables (再见, 拜拜, 挂了), or one that is that once its risky term
-    is taken out (我是新来的): the term alone, with nothing of the book's around it to support it."""
+    """A clause of fewer than two content syllables (再见, 拜拜, 挂了): nothing of the book's in it to support
+    a term. `unsupported` asks it of what is left once a short term is taken out (我是新来的)."""
     return _content_size(clause) < 2 if not clause.isascii() else False
 
 
@@ -1000,11 +1012,6 @@ def _novel(term: str, ref: Reference) -> bool:
     return bool(key) and key not in ref.folded
 
 
-CONDITION_END: Final = "的话"
-"""Where a condition said inside its clause ends: the book's words in the condition (您不接受的话) do not
-make the result after it (我就不打扰了) the book's."""
-
-
 INDIRECT_VERB: Final = re.compile(r"问问|问一下|查查|查一下|核实一下|确认一下|了解一下")
 """What follows one of these in a clause is what someone will look into (查一下返还是怎么回事), not a claim."""
 
@@ -1053,7 +1060,7 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
         if found and _content_size(clause) >= 2 and all(len(term) <= BARE_TERM and bare(flat.replace(term, "", 1))
                                                         for _, term, _ in found):
             support = 0.0   # 我是新来的: the term with nothing of the book's around it
-        cut = flat.rfind(CONDITION_END) + len(CONDITION_END) if CONDITION_END in flat else 0
+        cut = supposition(flat) + len(CONDITION_END) if CONDITION_END in flat else 0
         if found and cut and all(start >= cut for _, _, start in found) and _content_size(flat[cut:]) >= 2:
             support = min(support, supported(flat[cut:], ref, question))   # 您不想接的话我就不打扰了: the result is the claim
         if found and condition:   # 您要是开了加油包，接听就全免了: the condition and its result are one claim
