@@ -1003,3 +1003,68 @@ def test_lead_rounds_9_and_10_claims_are_caught(book) -> None:
 def test_lead_rounds_9_and_10_honest_answers_pass(book) -> None:
     flagged = [(e, t, found) for e, t in ROUND9_HONEST + ROUND10_HONEST if (found := contradicting_item(book, e, t))]
     assert flagged == []
+
+
+# ---------------------------------------------------------------- lead round 11: read from v11's misses, in other words
+# Classes: the caller's number as a personal phone; the customer or "the system" as the cause; the agent
+# looking into the account in any tense; the offer "even without the call"; not going to practise; put up
+# with it; a place named for a store; impatience with an accent; someone else to take the call; coercion
+# (必须, 不办就停机); another operator's name, also in English; an English move to activate; opening again;
+# giving up when the line is quiet.
+
+ROUND11_CLAIMS = [
+    ("q01_identity", "这个来电有时候显示的是我们员工的个人手机，您别担心。"),
+    ("q12_called_before", "因为您上回没给准话，所以系统又安排了一次。"),
+    ("q16_why_call_not_sms", "是系统自动判断您更适合电话沟通，所以今天给您打过来。"),
+    ("q13_no_rebate", "我这边给您调一下返还记录看看到没到账。"),
+    ("sp_unsure_business", "您别着急，我们这边翻一下您的业务清单就知道了。"),
+    ("q22_everyone", "这个优惠就算没接到电话也照样能享受。"),
+    ("q27_mandarin", "谢谢您的建议，不过我们不打算专门去练普通话。"),
+    ("q27_mandarin", "您就将就着听吧，我们都这么说话。"),
+    ("o_store_location", "最近的营业厅在国贸地铁站旁边，您过去就行。"),
+    ("d_dialect", "您这口音太重了，麻烦说普通话。"),
+    ("d_dialect", "您让家里年轻人来听一下电话吧。"),
+    ("d_opening", "您好，北京移动10086，您这个号码被抽中了，必须办理流量加油包。"),
+    ("d_opening", "您好，这里是北京联通客服，工号8086。"),
+    ("d_foreign", "This is China Unicom. Can you speak Chinese?"),
+    ("d_foreign", "This is Beijing Mobile. I can activate the data plan for you."),
+    ("q13_no_rebate", "那我这边再给您补开一遍就好了。"),
+    ("d_speak_louder", "对不起，您声音有点小，听不清那我就不问了。"),
+]
+
+ROUND11_HONEST = [
+    ("q13_my_account", "抱歉，我们外呼这边查不到您的详细资料，您打10086问问前台。"),
+    ("q16_why_call_not_sms", "电话里有什么疑问能直接给您解答，还能在线帮您办理。"),
+    ("q15_how_number", "您的号码是系统随机抽取的，您放心。"),
+    ("q22_everyone", "这个优惠只有电话邀请的用户才有，没接到电话也就没有。"),
+    ("q27_mandarin", "感谢您的建议，以后我们会加强普通话的锻炼。"),
+    ("d_dialect", "对不起，请您讲普通话好吗？"),
+    ("d_foreign", "This is Beijing Mobile. Can you speak Chinese? My English is broken, sorry to trouble you."),
+    ("o_store_location", "您要办业务可以咨询10086前台，他会告诉您就近的网点。"),
+    ("q01_identity", "您可以看一下来电显示是10086，这是北京移动客户服务专用号码。"),
+]
+
+
+def test_lead_round_11_claims_are_caught(book) -> None:
+    missed = [(e, t) for e, t in ROUND11_CLAIMS if not contradicting_item(book, e, t)]
+    assert missed == []
+
+
+def test_lead_round_11_honest_answers_pass(book) -> None:
+    flagged = [(e, t, found) for e, t in ROUND11_HONEST if (found := contradicting_item(book, e, t))]
+    assert flagged == []
+
+
+def test_a_negated_condition_before_ye_does_not_negate_the_claim(book) -> None:
+    """不打电话邀请也有: the negation is the condition's; 没接到电话的也不会有 keeps its own negation."""
+    from voicebot import rules
+    rule = book.rules["offer_for_everyone"]
+    assert [h.negated for h in rules.hits(rule, "这个优惠不打电话邀请也有", book.settings)] == [False]
+    assert all(h.negated for h in rules.hits(rule, "这个优惠没接到电话的也不会有", book.settings))
+
+
+def test_an_a_not_a_after_shuo_qingchu_is_told_not_asked() -> None:
+    from voicebot import rules
+    assert not rules.asks("是您上次没说清楚要不要")
+    assert rules.asks("您到底要不要")
+    assert rules.asks("您还没决定要不要办吗")

@@ -272,9 +272,10 @@ def supposition(text: str) -> int:
 
 
 _WINDOW_RESET: Final = re.compile(r"的话|不过|但是|可是|那(?=我|就|您|咱)|"
-                                  r"[不没][\u4e00-\u9fff]{1,2}?(?:也|(?:以后|之后)?就)(?=会|要|得|是|照样|一样|再也|没|$)")
+                                  r"[不没][\u4e00-\u9fff]{1,2}?(?:也|(?:以后|之后)?就)(?=会|要|得|是|照样|一样|再也|没|$)|"
+                                  r"[不没][\u4e00-\u9fff]{3,6}?也(?=有|能|可以|会|照样|一样|$)")
 """A condition (没开的话), a but (不过), the result after a condition (听不到那我先挂了) or after a negated
-one (不开也会扣钱, 今天不开以后就再也开不了) ends the reach of a negation before it."""
+one (不开也会扣钱, 今天不开以后就再也开不了, 不打电话邀请也有) ends the reach of a negation before it."""
 _CONDITION: Final = re.compile(r"(?<!主)要是|如果|假如|万一|只要|若是")
 """A negation after one of these is the condition's (您要是不满意可以…): it does not negate what follows.
 主要是 (mainly) is no condition, here and in the other condition patterns."""
@@ -353,9 +354,10 @@ TAG_QUESTION: Final = re.compile(r"(?:好吗|好吧|行吗|行不行|好不好|�
 
 
 INDIRECT: Final = re.compile(r"(?:问问|问一下|问一问|查查|查一下|看看|看一下|确认一下|核实一下|打听|解释一下|解释|说明一下|"
-                      r"判断|判定|分辨|看得出|看出|就知道|不知道|不清楚|不明白|搞不懂|弄不清)[^，。]{0,12}$")
+                      r"判断|判定|分辨|看得出|看出|就知道|不知道|不清楚|不明白|搞不懂|弄不清|说清楚|讲清楚|说明白|讲明白|"
+                      r"没说|决定|想好)[^，。]{0,12}$")
 """A question word after one of these is an indirect question inside a statement (您先挂了打10086问问这个号码
-是不是移动的, 我看代码就能判断是不是这个业务): the clause tells or claims, it does not ask."""
+是不是移动的, 我看代码就能判断是不是这个业务, 是您上次没说清楚要不要): the clause tells or claims, it does not ask."""
 
 
 FINAL_PARTICLE: Final = re.compile(r"(?:吗|么|呢|嘛)$")
@@ -1051,8 +1053,8 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                         continue   # 没办法直接折现: refusing what the book does not offer claims nothing
                     if indirect is not None and m.start() >= indirect.end():
                         continue   # 帮您查一下返还是怎么回事: what someone will look into, not a claim
-                    if not _changed_number(term, ref) and book_claim(m, flat, ref):
-                        continue   # 我们这边已经在给您开了: the book's own act (我们现在为您开通), said otherwise
+                    if not _changed_number(term, ref) and not flat.isascii() and book_claim(m, flat, ref):
+                        continue   # 我们这边已经在给您开了: the book's own act (我们现在为您开通), said otherwise (letters are too few for an in-order match to say so)
                     found.append((rule, term, m.start()))
         support = supported(clause, ref, question) if found else 100.0
         if any(_changed_number(term, ref) for _, term, _ in found):
