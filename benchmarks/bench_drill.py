@@ -8,7 +8,7 @@ the thresholds; and the ordering with rapidfuzz partial_ratio as the coverage me
     python benchmarks/bench_drill.py
     python benchmarks/bench_drill.py --rules   # the book's rules on every graded set and book line
 
-`--rules` prints, for the tune part and the held-out v1–v10 (development data since read), how
+`--rules` prints, for the tune part and the held-out v1–v13 (development data since read), how
 many good and partial answers a contradicting rule flags (false alarms, by rule) and how many fluent
 wrong answers it catches; then how often each `general` rule would fire on the book's own lines of
 the entries it is narrowed away from (the book's exceptions: 问题28 and 特殊问题1 promise a reply).
@@ -101,7 +101,8 @@ GRADED = {"tune": ("drill_graded_tune.yaml", "drill_graded.yaml"), "v1": ("drill
           "v4": ("drill_graded_heldout4.yaml",), "v5": ("drill_graded_heldout5.yaml",),
           "v6": ("drill_graded_heldout6.yaml",), "v7": ("drill_graded_heldout7.yaml",),
           "v8": ("drill_graded_heldout8.yaml",), "v9": ("drill_graded_heldout9.yaml",),
-          "v10": ("drill_graded_heldout10.yaml",)}
+          "v10": ("drill_graded_heldout10.yaml",), "v11": ("drill_graded_heldout11.yaml",),
+          "v12": ("drill_graded_heldout12.yaml",), "v13": ("drill_graded_heldout13.yaml",)}
 
 
 def unsupported_alone(book: kb.KnowledgeBase, rows: list[dict], exercises: dict) -> tuple[list[str], int]:

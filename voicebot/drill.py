@@ -357,6 +357,96 @@ def rules_of(entry: Entry, book: KnowledgeBase) -> list[rules.Rule]:
     return own + list(general)
 
 
+SERVICE_PHRASE_SOURCE: Final = "服务用语"
+"""The book's service phrases (服务用语1–7): one line for each way a customer is hard to follow (没听清,
+声音小, 嘈杂, 方言). A drill step answered by one of them is held to it, not to its neighbour's."""
+OTHER_SITUATION_MADE: Final = 80.0
+"""Coverage (0–100) at which the answer says another situation's point (请您使用普通话 for a customer who
+is only hard to hear)."""
+OTHER_SITUATION_OWN: Final = 50.0
+"""A point of another situation that this step's own lines cover this much is shared (听不清您讲话 is both
+声音小's second line and 嘈杂's), not the other situation's."""
+OTHER_SITUATION_SYLLABLES: Final = 4
+"""Shorter points (对不起, 很抱歉) open every service phrase: they tell no situation from another."""
+
+
+@dataclass(frozen=True)
+class _Situation:
+    exercise: str
+    title: str
+    protocol: str
+    points: tuple[str, ...]
+
+
+_SITUATIONS: dict[int, dict[str, _Situation]] = {}
+
+
+def _service_situations(book: KnowledgeBase) -> dict[str, _Situation]:
+    """Step entry id (d_noisy_1) → the service phrase situation it drills, for every drill step the
+    book's service phrases answer (cached per book)."""
+    found = _SITUATIONS.get(id(book))
+    if found is None:
+        found = {}
+        for exercise in book.exercises:
+            if not exercise.source.startswith(SERVICE_PHRASE_SOURCE):
+                continue
+            for n, step in enumerate(exercise.steps, 1):
+                if step.answer.protocol and step.answer.line is None and step.key_points:
+                    found[f"{exercise.id}_{n}"] = _Situation(exercise.id, exercise.title, step.answer.protocol,
+                                                             tuple(book.fill(p) for p in step.key_points))
+        _SITUATIONS[id(book)] = found
+    return found
+
+
+def other_situation(entry: Entry, answer: str, book: KnowledgeBase) -> Violation | None:
+    """The line of another service phrase said where this one is due: 请您使用普通话 (方言) to a customer who
+    is only quiet, 换个安静的地方 (嘈杂) where the book asks to speak up. Each of the book's service phrases
+    answers one situation; a trainee who mixes them up says a fluent, polite line that is still wrong."""
+    situations = _service_situations(book)
+    own = situations.get(entry.id)
+    if own is None:
+        return None
+    siblings = "".join(p for s in situations.values() if s.exercise == own.exercise for p in s.points)
+    own_key = _key(_syl("".join(standard_lines(entry, book)) + "".join(book.fill(k) for k in entry.key_points) + siblings))
+    answer_key = _key(_syl(answer))
+    for other in situations.values():
+        if other.exercise == own.exercise or other.protocol == own.protocol:
+            continue
+        for point in other.points:
+            point_key = _key(_syl(point))
+            if len(point_key) < OTHER_SITUATION_SYLLABLES or _coverage(point_key, own_key) >= OTHER_SITUATION_OWN:
+                continue
+            if _coverage(point_key, answer_key) >= OTHER_SITUATION_MADE:
+                line = "".join(standard_lines(entry, book)[:1])
+                return Violation("other_situation", f"这是“{other.title}”时说的话（{point}）：这一步书中说“{line}”",
+                                 "contradicts", point)
+    return None
+
+
+def step_too_early(entry: Entry, answer: str, book: KnowledgeBase) -> Violation | None:
+    """A later step's line said now: the book counts its protocols (问三遍, 问2遍) before the closing line,
+    so 我们要结束这通电话了 at the first off-topic question, or 听不到您任何回应 at the first silence,
+    skips the steps the book puts first."""
+    exercise_id, _, number = entry.id.rpartition("_")
+    exercise = next((x for x in book.exercises if x.id == exercise_id), None)
+    if exercise is None or not number.isdigit():
+        return None
+    n = int(number)
+    own_points = "".join(book.fill(p) for step in exercise.steps[:n] for p in step.key_points)
+    own_key = _key(_syl("".join(standard_lines(entry, book)) + "".join(book.fill(k) for k in entry.key_points) + own_points))
+    answer_key = _key(_syl(answer))
+    for m, step in enumerate(exercise.steps[n:], n + 1):
+        for point in step.key_points:
+            point_key = _key(_syl(book.fill(point)))
+            if len(point_key) < OTHER_SITUATION_SYLLABLES or _coverage(point_key, own_key) >= OTHER_SITUATION_OWN:
+                continue
+            if _coverage(point_key, answer_key) >= OTHER_SITUATION_MADE:
+                line = "".join(standard_lines(entry, book)[:1])
+                return Violation("step_too_early", f"这是第{m}步才说的话（{book.fill(point)}）：书中这一步说“{line}”",
+                                 "contradicts", book.fill(point))
+    return None
+
+
 def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[Violation, ...], int, int]:
     """The book's rules on one answer: (violations, 先生/女士 count, 咱/咱们 count).
 
@@ -386,6 +476,9 @@ def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[V
             opposite = rules.unsupported(rules_of(entry, book), lines, answer, book.settings, asked)
         if opposite is not None:
             found.append(opposite)
+    if not any(v.severity == "contradicts" for v in found):
+        mixed = other_situation(entry, answer, book) or step_too_early(entry, answer, book)
+        found += [mixed] if mixed is not None else []
     words = book.protocols.words_to_avoid
     over, counts = rules.overused([answer], words.cap, words.groups)
     found += over

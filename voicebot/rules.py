@@ -221,6 +221,10 @@ class Rule:
     in_questions: bool = False
     """The claim is made even as a question (您到底在说什么？): a question back asserts nothing, but a
     rude or impatient one is the move itself."""
+    term_is_claim: bool = False
+    """`unsupported` rules: the term is the claim itself (总部, 家里人的手机): the book saying the rest of the
+    clause (客服热线, 拨打10086) does not make the clause the book's, as it does for a term that frames a
+    claim (一定先经过您同意, 收费标准跟大陆一样)."""
     support: int = 0
     """`unsupported` rules: the support (0–100) below which a clause saying one of its terms is a claim of
     its own (0: SUPPORT_MIN). Higher for a class whose term is the claim whatever else the clause repeats
@@ -787,6 +791,13 @@ def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str 
     if not isinstance(in_questions, bool):
         problem(f"{where}: rule {rule_id}: `in_questions` must be true or false")
         in_questions = False
+    term_is_claim = node.get("term_is_claim", False)
+    if not isinstance(term_is_claim, bool):
+        problem(f"{where}: rule {rule_id}: `term_is_claim` must be true or false")
+        term_is_claim = False
+    elif term_is_claim and kind != "unsupported":
+        problem(f"{where}: rule {rule_id}: `term_is_claim` belongs to kind unsupported: drop it or set `kind: unsupported`")
+        term_is_claim = False
     support = node.get("support", 0)
     if not isinstance(support, int) or isinstance(support, bool) or not 0 <= support <= 100:
         problem(f"{where}: rule {rule_id}: `support` must be a whole number from 0 to 100")
@@ -795,12 +806,13 @@ def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str 
         problem(f"{where}: rule {rule_id}: `support` belongs to kind unsupported: drop it or set `kind: unsupported`")
         support = 0
     unknown = set(node) - {"id", "description", "book", "kind", "severity", "scope", "examples", "patterns", "opposites",
-                           "topic", "in_questions", "narrow", "support"}
+                           "topic", "in_questions", "narrow", "support", "term_is_claim"}
     if unknown:
         problem(f"{where}: rule {rule_id}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     return Rule(id=rule_id, description=desc.strip(), book=book.strip(), kind=str(kind), examples=examples,
                 patterns=patterns, severity=str(severity), scope=str(scope), opposites=tuple(opposites),
-                topic=int(topic), support=int(support), in_questions=in_questions, narrow=str(narrow), file=file, line=line)
+                topic=int(topic), support=int(support), in_questions=in_questions, narrow=str(narrow),
+                term_is_claim=term_is_claim, file=file, line=line)
 
 
 # ---------------------------------------------------------------- claims the book does not make
@@ -954,11 +966,16 @@ NUMBER_UNIT: Final = re.compile(r"([0-9]+)(个?[^0-9]{1,3})$")
 def _changed_number(term: str, ref: Reference) -> bool:
     """A number with a unit the book gives with another number (20个省 where the book says 31个省): the
     book's fact changed, however many of its words the clause repeats."""
-    m = NUMBER_UNIT.search(term)
+    m = NUMBER_UNIT.search(_money_unit(term))
     if m is None:
         return False
     unit = m.group(2)
-    return any(n != m.group(1) for n in re.findall(r"([0-9]+)" + re.escape(unit), ref.flat))
+    return any(n != m.group(1) for n in re.findall(r"([0-9]+)" + re.escape(unit), _money_unit(ref.flat)))
+
+
+def _money_unit(text: str) -> str:
+    """块钱 and 块 as 元: 每月五块钱 changes the book's 每月10元."""
+    return text.replace("块钱", "元").replace("块", "元")
 
 
 def bare(clause: str) -> bool:
@@ -976,7 +993,7 @@ REFUSAL: Final = re.compile(r"(?:不方便|不能|不可以|无权|没法|没办
 """A clause that refuses to tell (负责人的名字不方便告诉您, 地址不能透露) says nothing of what it withholds."""
 
 
-UNIT_NUMERAL: Final = re.compile(r"[一二两三四五六七八九](?=个?(?:块(?!儿)|元|毛|角|分钟|小时|天|周|星期|月|年|工作日|g|兆|倍|省|国家|地区))")
+UNIT_NUMERAL: Final = re.compile(r"(?<![一二两三四五六七八九十几])[一二两三四五六七八九](?=个?(?:块(?!儿)|元|毛|角|分钟|小时|天|周|星期|月|年|工作日|g|兆|倍|省|国家|地区))")
 """A single numeral before a unit (一分钟, 三天, 五个G): `plain` leaves lone numerals as they are (一下,
 一样 are no numbers), but before a unit it is a value to compare as digits."""
 _ONE_DIGIT: Final = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
@@ -998,6 +1015,7 @@ def _numbers(text: str) -> set[str]:
 NAMED_HOTLINE: Final = re.compile(r"(?<=移动)10086(?!\d)")
 """北京移动10086 is the company's name, said on every call (we are 北京移动10086), not a number given."""
 PHONE_DIGITS: Final = 5
+PHONE_NUMBER: Final = re.compile(r"[0-9]{%d,}" % PHONE_DIGITS)
 """A number this long is a phone number (10086, 01010086, 13800138000): the settings hold them for every
 entry, so only the entry's own lines and the customer's line make one the book's here."""
 
@@ -1014,6 +1032,9 @@ def _novel(term: str, ref: Reference) -> bool:
     return bool(key) and key not in ref.folded
 
 
+PURPOSE_CUE: Final = re.compile(r"为了|因为|所以|目的|用来|用于")
+"""Between a look-into verb and a term, one of these makes the term the look-into's reason (核实一下资料主要是
+为了给您寄账单): a claim, not what someone will look into."""
 INDIRECT_VERB: Final = re.compile(r"问问|问一下|查查|查一下|核实一下|确认一下|了解一下")
 """What follows one of these in a clause is what someone will look into (查一下返还是怎么回事), not a claim."""
 
@@ -1045,20 +1066,20 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                 pattern = re.compile(fill_pattern(p, values))
                 for m in pattern.finditer(flat):
                     term = m.group("term") if "term" in pattern.groupindex and m.group("term") else m.group()
-                    if not term or not _novel(term, ref):
-                        continue
+                    if not term or not (_novel(term, ref) or _changed_number(term, ref)):
+                        continue   # 5块 is a value of the settings (5GB), but not the price: 每月10元
                     at = m.start("term") if "term" in pattern.groupindex and m.group("term") else m.start()
                     if not _NEGATION_CHAR.search(flat[at:m.end()]) and (
                             _negated_before(flat, at) or _tail_negated(flat, m.end())):
                         continue   # 没办法直接折现: refusing what the book does not offer claims nothing
-                    if indirect is not None and m.start() >= indirect.end():
+                    if indirect is not None and m.start() >= indirect.end() and not PURPOSE_CUE.search(flat[indirect.end():m.start()]):
                         continue   # 帮您查一下返还是怎么回事: what someone will look into, not a claim
-                    if not _changed_number(term, ref) and not flat.isascii() and book_claim(m, flat, ref):
+                    if not rule.term_is_claim and not _changed_number(term, ref) and not flat.isascii() and book_claim(m, flat, ref):
                         continue   # 我们这边已经在给您开了: the book's own act (我们现在为您开通), said otherwise (letters are too few for an in-order match to say so)
                     found.append((rule, term, m.start()))
         support = supported(clause, ref, question) if found else 100.0
-        if any(_changed_number(term, ref) for _, term, _ in found):
-            support = 0.0   # 大陆20个省 where the book says 31个省
+        if any(_changed_number(term, ref) or PHONE_NUMBER.search(term) for _, term, _ in found):
+            support = 0.0   # 大陆20个省 where the book says 31个省; a phone number the entry's lines never give
         if found and _content_size(clause) >= 2 and all(len(term) <= BARE_TERM and bare(flat.replace(term, "", 1))
                                                         for _, term, _ in found):
             support = 0.0   # 我是新来的: the term with nothing of the book's around it

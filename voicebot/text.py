@@ -25,6 +25,9 @@ _DIGIT_RUN: Final = re.compile(r"[零〇洞一幺二两三四五六七八九]{2,
 _QUANTITY_RUN: Final = re.compile(r"[零一二两三四五六七八九]*[十百千][零一二三四五六七八九十百千]*")
 # Words whose "digits" are not numbers; protected before digit runs are read.
 _NOT_NUMBERS: Final = ("一一", "一二", "三三两两", "一五一十", "三五", "七八", "九九")
+# Two neighbouring numerals alone before a measure are a rough range (一两个月, 两三天), not the number 12.
+_RANGE: Final = re.compile(r"(?<![零一二两三四五六七八九十百千])(?:一两|两三|三四|四五|五六|六七|八九)"
+                           r"(?=个|天|月|年|分钟|小时|块|元|毛|次|周|星期|遍|家|人|倍|g|兆)")
 # Fillers and interjections that carry no meaning for matching; removed on both sides.
 _FILLERS: Final = re.compile(r"[啊呀吧呢嘛哦喂嗯哈啦呗噢哎诶唉呃额]")
 # Discourse padding that opens phone questions ("喂你好，我想问一下，就是……"): no meaning for matching.
@@ -59,11 +62,18 @@ def numerals_to_digits(text: str) -> str:
     protected = {w: f"\x00{i}\x00" for i, w in enumerate(_NOT_NUMBERS)}
     for word, mark in protected.items():
         text = text.replace(word, mark)
+    ranges: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        ranges.append(m.group(0))
+        return f"\x01{len(ranges) - 1}\x01"
+
+    text = _RANGE.sub(keep, text)
     text = _QUANTITY_RUN.sub(_read_quantity, text)
     text = _DIGIT_RUN.sub(lambda m: "".join(_DIGITS[c] for c in m.group(0)), text)
     for word, mark in protected.items():
         text = text.replace(mark, word)
-    return text
+    return re.sub("\x01([0-9]+)\x01", lambda m: ranges[int(m.group(1))], text)
 
 
 def as_text(value: object) -> str:
