@@ -995,14 +995,6 @@ def contradicting_item(book, item_id: str, text: str) -> list[str]:
     return [v.rule for v in check_rules(_step_or_entry(book, item_id), text, book)[0] if v.severity == "contradicts"]
 
 
-def test_lead_rounds_9_and_10_claims_are_caught(book) -> None:
-    missed = [(e, t) for e, t in ROUND9_CLAIMS + ROUND10_CLAIMS if not contradicting_item(book, e, t)]
-    assert missed == []
-
-
-def test_lead_rounds_9_and_10_honest_answers_pass(book) -> None:
-    flagged = [(e, t, found) for e, t in ROUND9_HONEST + ROUND10_HONEST if (found := contradicting_item(book, e, t))]
-    assert flagged == []
 
 
 # ---------------------------------------------------------------- lead round 11: read from v11's misses, in other words
@@ -1043,16 +1035,6 @@ ROUND11_HONEST = [
     ("o_store_location", "您要办业务可以咨询10086前台，他会告诉您就近的网点。"),
     ("q01_identity", "您可以看一下来电显示是10086，这是北京移动客户服务专用号码。"),
 ]
-
-
-def test_lead_round_11_claims_are_caught(book) -> None:
-    missed = [(e, t) for e, t in ROUND11_CLAIMS if not contradicting_item(book, e, t)]
-    assert missed == []
-
-
-def test_lead_round_11_honest_answers_pass(book) -> None:
-    flagged = [(e, t, found) for e, t in ROUND11_HONEST if (found := contradicting_item(book, e, t))]
-    assert flagged == []
 
 
 def test_a_negated_condition_before_ye_does_not_negate_the_claim(book) -> None:
@@ -1110,16 +1092,6 @@ ROUND12_HONEST = [
     ("d_not_heard", "不好意思，我没听清楚，您能重复一遍吗？"),
     ("q05_roaming_10086", "您可以拨打01010086，这个是北京的客服号。"),
 ]
-
-
-def test_lead_round_12_claims_are_caught(book) -> None:
-    missed = [(e, t) for e, t in ROUND12_CLAIMS if not contradicting_item(book, e, t)]
-    assert missed == []
-
-
-def test_lead_round_12_honest_answers_pass(book) -> None:
-    flagged = [(e, t, found) for e, t in ROUND12_HONEST if (found := contradicting_item(book, e, t))]
-    assert flagged == []
 
 
 def test_a_rough_range_before_a_measure_is_no_number() -> None:
@@ -1194,16 +1166,6 @@ ROUND13_HONEST = [
 ]
 
 
-def test_lead_round_13_claims_are_caught(book) -> None:
-    missed = [(e, t) for e, t in ROUND13_CLAIMS if not contradicting_item(book, e, t)]
-    assert missed == []
-
-
-def test_lead_round_13_honest_answers_pass(book) -> None:
-    flagged = [(e, t, found) for e, t in ROUND13_HONEST if (found := contradicting_item(book, e, t))]
-    assert flagged == []
-
-
 def test_a_later_steps_line_said_first_skips_the_books_count(book) -> None:
     from voicebot.drill import step_entry, step_too_early
     drill = next(x for x in book.exercises if x.id == "d_no_response")
@@ -1213,3 +1175,17 @@ def test_a_later_steps_line_said_first_skips_the_books_count(book) -> None:
     assert step_too_early(step_entry(book, drill, 3), closing, book) is None        # its own step
     assert step_too_early(step_entry(book, drill, 1), "电话已接通，请问您能听到我的声音吗？", book) is None
     assert step_too_early(book.get("q01_identity"), closing, book) is None         # an entry has no steps
+
+
+LEAD_CLAIMS = ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS
+LEAD_HONEST = ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST
+
+
+def test_lead_rounds_9_to_13_claims_are_caught(book) -> None:
+    missed = [(e, t) for e, t in LEAD_CLAIMS if not contradicting_item(book, e, t)]
+    assert missed == []
+
+
+def test_lead_rounds_9_to_13_honest_answers_pass(book) -> None:
+    flagged = [(e, t, found) for e, t in LEAD_HONEST if (found := contradicting_item(book, e, t))]
+    assert flagged == []

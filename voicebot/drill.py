@@ -398,6 +398,26 @@ def _service_situations(book: KnowledgeBase) -> dict[str, _Situation]:
     return found
 
 
+def _said_elsewhere_point(entry: Entry, answer: str, book: KnowledgeBase, also_own: str,
+                          points: Iterable[str]) -> str | None:
+    """The first of `points` (filled) the answer says that is not this step's own: its book lines, its key
+    points and `also_own` cover it less than OTHER_SITUATION_OWN, and it is long enough to tell one line
+    from another (OTHER_SITUATION_SYLLABLES)."""
+    own_key = _key(_syl("".join(standard_lines(entry, book)) + "".join(book.fill(k) for k in entry.key_points) + also_own))
+    answer_key = _key(_syl(answer))
+    for point in points:
+        point_key = _key(_syl(point))
+        if len(point_key) < OTHER_SITUATION_SYLLABLES or _coverage(point_key, own_key) >= OTHER_SITUATION_OWN:
+            continue
+        if _coverage(point_key, answer_key) >= OTHER_SITUATION_MADE:
+            return point
+    return None
+
+
+def _own_line(entry: Entry, book: KnowledgeBase) -> str:
+    return "".join(standard_lines(entry, book)[:1])
+
+
 def other_situation(entry: Entry, answer: str, book: KnowledgeBase) -> Violation | None:
     """The line of another service phrase said where this one is due: 请您使用普通话 (方言) to a customer who
     is only quiet, 换个安静的地方 (嘈杂) where the book asks to speak up. Each of the book's service phrases
@@ -407,19 +427,13 @@ def other_situation(entry: Entry, answer: str, book: KnowledgeBase) -> Violation
     if own is None:
         return None
     siblings = "".join(p for s in situations.values() if s.exercise == own.exercise for p in s.points)
-    own_key = _key(_syl("".join(standard_lines(entry, book)) + "".join(book.fill(k) for k in entry.key_points) + siblings))
-    answer_key = _key(_syl(answer))
     for other in situations.values():
         if other.exercise == own.exercise or other.protocol == own.protocol:
             continue
-        for point in other.points:
-            point_key = _key(_syl(point))
-            if len(point_key) < OTHER_SITUATION_SYLLABLES or _coverage(point_key, own_key) >= OTHER_SITUATION_OWN:
-                continue
-            if _coverage(point_key, answer_key) >= OTHER_SITUATION_MADE:
-                line = "".join(standard_lines(entry, book)[:1])
-                return Violation("other_situation", f"这是“{other.title}”时说的话（{point}）：这一步书中说“{line}”",
-                                 "contradicts", point)
+        point = _said_elsewhere_point(entry, answer, book, siblings, other.points)
+        if point is not None:
+            return Violation("other_situation", f"这是“{other.title}”时说的话（{point}）：这一步书中说“{_own_line(entry, book)}”",
+                             "contradicts", point)
     return None
 
 
@@ -433,17 +447,11 @@ def step_too_early(entry: Entry, answer: str, book: KnowledgeBase) -> Violation 
         return None
     n = int(number)
     own_points = "".join(book.fill(p) for step in exercise.steps[:n] for p in step.key_points)
-    own_key = _key(_syl("".join(standard_lines(entry, book)) + "".join(book.fill(k) for k in entry.key_points) + own_points))
-    answer_key = _key(_syl(answer))
     for m, step in enumerate(exercise.steps[n:], n + 1):
-        for point in step.key_points:
-            point_key = _key(_syl(book.fill(point)))
-            if len(point_key) < OTHER_SITUATION_SYLLABLES or _coverage(point_key, own_key) >= OTHER_SITUATION_OWN:
-                continue
-            if _coverage(point_key, answer_key) >= OTHER_SITUATION_MADE:
-                line = "".join(standard_lines(entry, book)[:1])
-                return Violation("step_too_early", f"这是第{m}步才说的话（{book.fill(point)}）：书中这一步说“{line}”",
-                                 "contradicts", book.fill(point))
+        point = _said_elsewhere_point(entry, answer, book, own_points, (book.fill(p) for p in step.key_points))
+        if point is not None:
+            return Violation("step_too_early", f"这是第{m}步才说的话（{point}）：书中这一步说“{_own_line(entry, book)}”",
+                             "contradicts", point)
     return None
 
 
