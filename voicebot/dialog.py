@@ -803,6 +803,8 @@ class Policy:
         line does not show: two requests, a refusal or consent, a request taken back, thanks.
         """
         whole = self._read(text)
+        if whole.kind == "entry" and whole.reply == "refuse" and self.state.verdict is None:
+            self.state.verdict = "declined"  # a refusal said is a refusal, whatever else the line asks
         pieces = clauses(text)
         if whole.strong and whole.entry is not None and not any(
                 pattern.search(squash(p)) for p in pieces for e, pattern in self.entry_patterns if e is whole.entry):
@@ -903,6 +905,11 @@ class Policy:
                 and any(p.search(line) for _, p in self.entry_patterns)):
             # About the offer, unless the book's own pattern names an entry for the line (在国外接电话
             # 一分钟扣多少 is 特殊问题1(2), not the offer's price; 给我开个国际漫游 is 问题14, not consent).
+            refusal_with_request = self._refusing_entry(text) if reply.kind == "refuse" else None
+            if refusal_with_request is not None:
+                # 不需要别再打了 (vosk gives no commas): the refusal carries a book request, and the
+                # request is what the customer hears answered (the offer record still says declined).
+                return refusal_with_request
             return _Intent("topic" if reply.kind in self.topics else "reply", text, reply=reply.kind)
         context = self._in_context(text)
         if context is not None:
@@ -911,7 +918,7 @@ class Policy:
             if pattern.search(line):
                 if self._negated_entry(text, entry):
                     return _Intent("negated", text, entry, strong=True)
-                return _Intent("entry", text, entry, strong=True)
+                return _Intent("entry", text, entry, strong=True, reply="refuse" if reply.kind == "refuse" else None)
         m = self.matcher.match(text)
         if m.entry is not None and m.score < self.options.min_answer_score:
             m = dataclasses.replace(m, entry=None, reason="no_match")  # 你帮我看看这期双色球 ~ 帮我开个亲情号
@@ -932,6 +939,14 @@ class Policy:
         if self._match is None:
             self._match = m
         return _Intent("unknown", text, match=m)
+
+    def _refusing_entry(self, text: str) -> _Intent | None:
+        """A book request the entry's own pattern finds inside a refusal (不办，再打我就投诉), if any."""
+        line = squash(text)
+        for entry, pattern in self.entry_patterns:
+            if pattern.search(line) and not self._negated_entry(text, entry):
+                return _Intent("entry", text, entry, reply="refuse", strong=True)
+        return None
 
     def _in_context(self, text: str) -> Entry | None:
         """An entry whose context wordings fit, right after an entry of its `context.after`."""
