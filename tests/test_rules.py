@@ -1177,15 +1177,68 @@ def test_a_later_steps_line_said_first_skips_the_books_count(book) -> None:
     assert step_too_early(book.get("q01_identity"), closing, book) is None         # an entry has no steps
 
 
-LEAD_CLAIMS = ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS
-LEAD_HONEST = ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST
+# ---------------------------------------------------------------- lead round 14: read from v14's misses, in other words
+# Classes: a phone number the entry never gives inside a book sentence; 总部/集团; self-service channels
+# (APP, 网上营业厅); 营业厅 where the entry sends the customer to 10086; promotion moved to SMS or WeChat;
+# the agent's own use as proof; asking for a rating; a booked slot or no queue; a surname given; a cause
+# (资料过期, 结算, 成本, a business the customer opened); a purpose (欠费) inside an indirect question; the
+# customer's earlier registration blamed; "everyone can"; opening for a non-owner or without consent;
+# the fee said not to pass through us (3.15); partners said to manage themselves; keep pitching abroad.
+
+ROUND14_CLAIMS = [
+    ("p_spam_sms", "垃圾短信您可以免费发到10086888举报，有专人受理。"),
+    ("q05_caller_id", "我们是移动集团的客服热线，显示01010086也是一样的。"),
+    ("q14_other_business", "其他业务您下载我们的手机APP就能自己开。"),
+    ("q19_why_call_10086", "我们外呼坐席权限不一样，您这个问题到营业厅去问吧。"),
+    ("c_harassment", "抱歉打扰了，以后就换成微信给您推送优惠信息。"),
+    ("q09_using_it", "这个业务我家里人一直在用，挺好的。"),
+    ("s_thanks", "不客气，挂机后麻烦给我一个五星好评。"),
+    ("o_store_location", "您打10086，前台能帮您预约网点，到了不用排队。"),
+    ("o_manager_name", "负责人的名字不方便说，他姓李。"),
+    ("q23_why_not_now", "要等系统出账以后才能开通。"),
+    ("q02_why_my_data", "核对资料是因为您的实名信息已经失效了。"),
+    ("q02_why_my_data", "跟您核实一下，主要是为了看看您有没有欠费。"),
+    ("c_called_again", "又打扰您了，是您之前留的号码登记得不完整。"),
+    ("q15_how_number", "这个优惠所有的用户打10086都可以办。"),
+    ("q08_owner", "不是本人的话也没事，我们照样可以给您开通。"),
+    ("p_315_gala", "这个钱我们移动根本不经手，是厂家直接扣的。"),
+    ("p_protect_info", "合作伙伴接触信息，归他们自己公司管理。"),
+    ("sp_abroad_rate", "收费跟国内一样，我快速把业务给您讲完吧。"),
+    ("d_closing", "好的先生，先生您看，先生那就不打扰了，祝先生心情愉快。"),
+]
+
+ROUND14_HONEST = [
+    ("p_spam_sms", "您可以把垃圾短信免费转发到10086999举报。"),
+    ("q05_caller_id", "由于系统识别的原因，有的区域会显示01010086，和10086一样都是北京移动的客服热线。"),
+    ("q14_other_business", "其他业务麻烦您稍后拨打10086咨询一下开通方式。"),
+    ("q18_cant_get_through", "可能人工台比较忙，您稍后再拨一次，或者到就近的营业厅咨询。"),
+    ("q03_monopoly", "您不同意的话，我们是无权给您开通的。"),
+    ("q25_other_number", "如果您想给另一个号开通，挂机后拨打10086咨询一下开通方式。"),
+    ("d_closing", "好的，以后有更优惠的活动我们再联系您，那就不打扰您了，祝您心情愉快，再见！"),
+    ("q02_why_my_data", "我们跟您确认一下资料有没有问题，是为了给您开通的时候准确无误。"),
+    ("p_315_gala", "我们只负责代收这笔费用，具体问题您可以咨询手机厂家。"),
+    ("q09_using_it", "现在很多用户都在用，用了以后反映效果不错。"),
+]
 
 
-def test_lead_rounds_9_to_13_claims_are_caught(book) -> None:
+def test_a_negated_condition_then_its_own_negated_result_is_two_facts() -> None:
+    """您不同意我们是无权给您开通的: two negated facts, not one whose negations cancel."""
+    from voicebot.rules import contradicted, facts
+    book = "您同意我们可以在线为您办理，您不同意我们是无权给您开通的。"
+    assert [f.negated for f in facts(book)] == [False, True, True]
+    assert contradicted(book, "您不同意，我们是无权给您开通的。") is None
+    assert contradicted(book, "我们是有权给您开通的。") is not None
+
+
+LEAD_CLAIMS = ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS + ROUND14_CLAIMS
+LEAD_HONEST = ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST + ROUND14_HONEST
+
+
+def test_lead_rounds_9_to_14_claims_are_caught(book) -> None:
     missed = [(e, t) for e, t in LEAD_CLAIMS if not contradicting_item(book, e, t)]
     assert missed == []
 
 
-def test_lead_rounds_9_to_13_honest_answers_pass(book) -> None:
+def test_lead_rounds_9_to_14_honest_answers_pass(book) -> None:
     flagged = [(e, t, found) for e, t in LEAD_HONEST if (found := contradicting_item(book, e, t))]
     assert flagged == []

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import random
 import time
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Final, Iterable, Iterator, Sequence, Union
 
@@ -489,7 +490,8 @@ def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[V
         found += [mixed] if mixed is not None else []
     words = book.protocols.words_to_avoid
     over, counts = rules.overused([answer], words.cap, words.groups)
-    found += over
+    # The cap is the whole call's (一通录音只能出现二、三次): one answer over it breaks the book outright.
+    found += [dataclasses.replace(v, severity="contradicts") for v in over]
     address = next((n for w, n in counts.items() if w in _ADDRESS), 0)
     zan = next((n for w, n in counts.items() if w.startswith("咱")), 0)
     return tuple(found), address, zan

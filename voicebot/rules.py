@@ -359,7 +359,7 @@ TAG_QUESTION: Final = re.compile(r"(?:好吗|好吧|行吗|行不行|好不好|�
 
 INDIRECT: Final = re.compile(r"(?:问问|问一下|问一问|查查|查一下|看看|看一下|确认一下|核实一下|打听|解释一下|解释|说明一下|"
                       r"判断|判定|分辨|看得出|看出|就知道|不知道|不清楚|不明白|搞不懂|弄不清|说清楚|讲清楚|说明白|讲明白|"
-                      r"没说|决定|想好)[^，。]{0,12}$")
+                      r"没说|决定|想好|确认|核实|核对|检查|查看)[^，。]{0,12}$")
 """A question word after one of these is an indirect question inside a statement (您先挂了打10086问问这个号码
 是不是移动的, 我看代码就能判断是不是这个业务, 是您上次没说清楚要不要): the clause tells or claims, it does not ask."""
 
@@ -546,10 +546,16 @@ class Fact:
     """No negation, and an affirming word (是, 有, 会, 要, 确实): the clause asserts its fact."""
 
 
+_SUBJECT: Final = re.compile(r"我们|我|您|你们|你")
+"""A subject that opens a second predicate inside one clause."""
+
+
 def facts(text: str) -> list[Fact]:
     """The clauses of `text` that state something (no condition, no question), as facts."""
     out = []
-    for clause in clauses(text) or [text]:
+    pending = list(clauses(text) or [text])
+    while pending:
+        clause = pending.pop(0)
         can = canon(clause)
         for old, new in FACT_FOLD:
             can = can.replace(old, new)
@@ -557,6 +563,13 @@ def facts(text: str) -> list[Fact]:
             continue
         masked = FACT_NOT_NEGATION.sub(lambda m: "＃" * len(m.group()), can)
         cues = list(FACT_NEGATION.finditer(masked))
+        if len(cues) >= 2:
+            # 您不同意我们是无权给您开通的: a negated condition, then a new subject with its own negation
+            # (two facts, each negated), not one fact whose two negations cancel.
+            turn = _SUBJECT.search(can, cues[0].end(), cues[-1].start())
+            if turn is not None:
+                pending[:0] = [can[:turn.start()], can[turn.start():]]
+                continue
         negation = {i for m in cues for i in range(m.start(), m.end())}
         content = "".join(c for i, c in enumerate(can) if c not in FACT_FILLER and i not in negation)
         pivot = next((c for c in can[cues[0].end():] if c not in FACT_FILLER), "") if cues else ""
@@ -1074,7 +1087,8 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                         continue   # 没办法直接折现: refusing what the book does not offer claims nothing
                     if indirect is not None and m.start() >= indirect.end() and not PURPOSE_CUE.search(flat[indirect.end():m.start()]):
                         continue   # 帮您查一下返还是怎么回事: what someone will look into, not a claim
-                    if not rule.term_is_claim and not _changed_number(term, ref) and not flat.isascii() and book_claim(m, flat, ref):
+                    if (not rule.term_is_claim and not _changed_number(term, ref) and not PHONE_NUMBER.search(term)
+                            and not flat.isascii() and book_claim(m, flat, ref)):
                         continue   # 我们这边已经在给您开了: the book's own act (我们现在为您开通), said otherwise (letters are too few for an in-order match to say so)
                     found.append((rule, term, m.start()))
         support = supported(clause, ref, question) if found else 100.0
