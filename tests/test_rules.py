@@ -1230,15 +1230,52 @@ def test_a_negated_condition_then_its_own_negated_result_is_two_facts() -> None:
     assert contradicted(book, "我们是有权给您开通的。") is not None
 
 
-LEAD_CLAIMS = ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS + ROUND14_CLAIMS
-LEAD_HONEST = ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST + ROUND14_HONEST
+# ---------------------------------------------------------------- lead round 15: read from v15's misses, in other words
+# Classes: a partner, outsourcer or branch centre as who we are; the agent seeing all the customer's data;
+# no record needed; 港澳台 counted as domestic; switching the recording off; asking for the reason before
+# giving the work id; calling back from the system; doing another number "along the way"; pushing the
+# offer where the customer was not heard; asking a foreigner to speak English. False alarms fixed: 催他们
+# 赶紧 (the departments, not the customer), 帮您记录取消 (a record), 不是非要 (a negation), 很正常,
+# 改一点点, 以后不再用电话方式打扰您, 以后有优惠活动再联系您, 名字对外不说, a note's act (找当班负责人).
+
+ROUND15_CLAIMS = [
+    ("q01_identity", "我们是北京移动委托的第三方客服，来电显示是10086，您放心。"),
+    ("q02_why_my_data", "您的套餐和余额我们这边都能看到，核对一下只是走个形式。"),
+    ("q04_315_telemarketing", "您不想接以后就不接，我这边不用做任何登记。"),
+    ("q06_hk_macau_taiwan", "香港现在也算国内，接听不收国际漫游费。"),
+    ("q24_recording", "您介意的话，我先把录音停掉。"),
+    ("s_work_id", "您先说一下要工号干什么，我再决定告诉不告诉您。"),
+    ("p_remember_number", "号码系统里有，我改天回拨给您。"),
+    ("q25_other_number", "另一个号我这边顺带一起给您在线办了。"),
+    ("d_not_heard", "没听清也没关系，我先给您介绍一下流量加油包。"),
+    ("f_foreign_caller", "This is Beijing Mobile. Could you speak English, please?"),
+]
+
+ROUND15_HONEST = [
+    ("c_earlier_problem", "我帮您反馈给相关部门，催他们赶紧给您处理。"),
+    ("sp_cancel", "好的，帮您记录取消，是13800138000这个号码的流量加油包吗？"),
+    ("q03_monopoly", "不是非要您开通，您同意我们可以在线办理，不同意我们无权给您开。"),
+    ("q05_area_code", "您在外地，显示所在地的区号加10086，这个很正常，是北京移动的客服热线。"),
+    ("q27_agent_feedback", "谢谢您的建议，我会一点点改正的。"),
+    ("sp_do_not_call", "好的，您的要求我马上反馈，尽快处理，以后不再用电话方式打扰您了。"),
+    ("d_closing", "那就不打扰您了，以后有优惠活动再联系您，祝您心情愉快，再见。"),
+    ("q10_office_name", "办公地点不方便透露，名字我们对外都不说，统一用工号8086。"),
+    ("d_manager", "请您稍等，我马上叫领导来接听（按下静音键，找当班负责人简要说明情况）"),
+    ("o_internal_staff", "我们是外呼部门，您稍后打10086前台咨询这项活动，都能查到的。"),
+]
 
 
-def test_lead_rounds_9_to_14_claims_are_caught(book) -> None:
+LEAD_CLAIMS = (ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS + ROUND14_CLAIMS
+               + ROUND15_CLAIMS)
+LEAD_HONEST = (ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST + ROUND14_HONEST
+               + ROUND15_HONEST)
+
+
+def test_lead_rounds_9_to_15_claims_are_caught(book) -> None:
     missed = [(e, t) for e, t in LEAD_CLAIMS if not contradicting_item(book, e, t)]
     assert missed == []
 
 
-def test_lead_rounds_9_to_14_honest_answers_pass(book) -> None:
+def test_lead_rounds_9_to_15_honest_answers_pass(book) -> None:
     flagged = [(e, t, found) for e, t in LEAD_HONEST if (found := contradicting_item(book, e, t))]
     assert flagged == []

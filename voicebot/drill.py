@@ -28,6 +28,7 @@ Nothing here prints: the CLI shows `feedback_lines`.
 from __future__ import annotations
 
 import random
+import re
 import time
 import dataclasses
 from dataclasses import dataclass
@@ -456,6 +457,19 @@ def step_too_early(entry: Entry, answer: str, book: KnowledgeBase) -> Violation 
     return None
 
 
+def _note_acts(entry: Entry, book: KnowledgeBase) -> list[str]:
+    """The clauses of the entry's notes that say what the agent does (找当班负责人, 将话筒的静音键按下): the
+    book's own words for an act a trainee may name. Clauses with a negation (注意不要有话外音) are left
+    out: what the book forbids is never support for saying it."""
+    return [c for note in entry.notes for c in rules.clauses(book.fill(note))
+            if _NOTE_ACT.match(c) and not rules.negates(c) and not rules.FORBIDDING.search(c)]
+
+
+_NOTE_ACT: Final = re.compile(r"(找|将|把|简要|作好|做好)")
+"""How a note that tells the agent what to do begins (找当班负责人, 将话筒的静音键按下); the rest of the notes
+are about the script itself (书中标为“解释思路”, 答完转业务)."""
+
+
 def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[Violation, ...], int, int]:
     """The book's rules on one answer: (violations, 先生/女士 count, 咱/咱们 count).
 
@@ -480,7 +494,7 @@ def check_rules(entry: Entry, answer: str, book: KnowledgeBase) -> tuple[tuple[V
             poles = [r for r in rules_of(entry, book) if r.kind == rules.OPPOSITE_KIND]
             opposite = rules.opposed(poles, book_text, answer, book.settings)
         if opposite is None:
-            lines = standard_lines(entry, book) + [book.fill(k) for k in entry.key_points]
+            lines = standard_lines(entry, book) + [book.fill(k) for k in entry.key_points] + _note_acts(entry, book)
             asked = book.fill(entry.customer[0]) if entry.customer else ""
             opposite = rules.unsupported(rules_of(entry, book), lines, answer, book.settings, asked)
         if opposite is not None:

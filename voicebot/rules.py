@@ -87,6 +87,8 @@ _CANON: Final = (("对不起", "抱歉"), ("不好意思", "抱歉"), ("道歉",
                  ("理解", "谅解"), ("不用谢", "不客气"), ("别客气", "不客气"), ("改进", "改正"))
 _ADDRESS: Final = ("先生", "女士")
 _MORE_NEGATION: Final = re.compile(r"无|未|禁止|严禁|切忌|并非|避免")
+FORBIDDING: Final = re.compile(r"不要|不能|不得|禁止|严禁|切忌|千万|避免|勿|别")
+"""Words of a note that forbids (不要为用户开通): such a clause is no act the book has the agent do."""
 """Cues the reply classifier does not need but the book's own answers use (无权私自记录, 无法直接找到我)."""
 _WORK_ID_WORD: Final = "工号"
 FILLER_WORDS: Final = ("对",)
@@ -315,7 +317,7 @@ CONSENT: Final = re.compile(r"(?:如果|(?<!主)要是|假如|只要|等|若)[^�
                             r"(?<![不没当算])(?<!当您)(?<!算您)(?<!默认)(?<!就是)(?<!说明)(?:同意|愿意|需要|点头|考虑好|想好)[^，。]{0,3}(?:的话|以后|之后|后|了)|(?<![不没])经过您的?同意")
 """A move made on the customer's consent (您愿意的话可以直接帮您办, 您点头了我们才能在线帮您办) is the
 book's offer (问题3 您同意我们可以在线为您办理), not a move made on the spot."""
-_NEGATION_CHAR: Final = re.compile(r"不|没|别|无|未|非")
+_NEGATION_CHAR: Final = re.compile(r"不|没|别|无|未|非(?![要得])")
 """A pattern that spells a negation itself (不受限制, 别打了) is about the negated claim: a negation
 inside its match is the claim's own. Other patterns (an actor … a verb) are negated from inside too."""
 
@@ -1002,7 +1004,8 @@ BARE_TERM: Final = 3
 and what is left of its clause once it is taken out says nothing about support."""
 
 
-REFUSAL: Final = re.compile(r"(?:不方便|不能|不可以|无权|没法|没办法|不好|不便)(?:向您|跟您|给您|对您)?(?:告诉|透露|说|讲|提供|公开|外传)")
+REFUSAL: Final = re.compile(r"(?:不方便|不能|不可以|无权|没法|没办法|不好|不便)(?:向您|跟您|给您|对您)?(?:告诉|透露|说|讲|提供|公开|外传)|"
+                            r"(?:对外|向外)(?:也|都|一律|从来)?不(?:说|讲|报|透露|告诉|公开)")
 """A clause that refuses to tell (负责人的名字不方便告诉您, 地址不能透露) says nothing of what it withholds."""
 
 
