@@ -8,7 +8,7 @@ the thresholds; and the ordering with rapidfuzz partial_ratio as the coverage me
     python benchmarks/bench_drill.py
     python benchmarks/bench_drill.py --rules   # the book's rules on every graded set and book line
 
-`--rules` prints, for the tune part and the held-out v1–v13 (development data since read), how
+`--rules` prints, for the tune part and the held-out v1–v16 (development data since read), how
 many good and partial answers a contradicting rule flags (false alarms, by rule) and how many fluent
 wrong answers it catches; then how often each `general` rule would fire on the book's own lines of
 the entries it is narrowed away from (the book's exceptions: 问题28 and 特殊问题1 promise a reply).
@@ -102,7 +102,9 @@ GRADED = {"tune": ("drill_graded_tune.yaml", "drill_graded.yaml"), "v1": ("drill
           "v6": ("drill_graded_heldout6.yaml",), "v7": ("drill_graded_heldout7.yaml",),
           "v8": ("drill_graded_heldout8.yaml",), "v9": ("drill_graded_heldout9.yaml",),
           "v10": ("drill_graded_heldout10.yaml",), "v11": ("drill_graded_heldout11.yaml",),
-          "v12": ("drill_graded_heldout12.yaml",), "v13": ("drill_graded_heldout13.yaml",)}
+          "v12": ("drill_graded_heldout12.yaml",), "v13": ("drill_graded_heldout13.yaml",),
+          "v14": ("drill_graded_heldout14.yaml",), "v15": ("drill_graded_heldout15.yaml",),
+          "v16": ("drill_graded_heldout16.yaml",)}
 
 
 def unsupported_alone(book: kb.KnowledgeBase, rows: list[dict], exercises: dict) -> tuple[list[str], int]:

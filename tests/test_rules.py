@@ -1265,17 +1265,66 @@ ROUND15_HONEST = [
 ]
 
 
+# ---------------------------------------------------------------- lead round 16: read from v16's misses, in other words
+# Classes: the protection said to be still in the works; a dialect said to be fine; asking the customer to
+# speak lower; free wherever you are (不管在哪儿 is no question); an SMS the entry never sends; not pressing
+# mute for the manager; another city's "Mobile" in English; the owner as whoever pays; the front desk said
+# unable to pass on opinions; a later time to keep pitching; rewards and referrals; the offer as good in
+# the store; everyone called; only the plan name visible; no more outbound calls; looking it up in the
+# system; the local 10086 doing it after all; only in the store. False alarms fixed: 记不清很正常 (the
+# customer's), 还是您自己办的呀 (an alternative question), 当面 as the customer's wish, 肯定熟悉.
+
+ROUND16_CLAIMS = [
+    ("p_sell_data", "保护机制目前还在完善中，欢迎您监督。"),
+    ("d_dialect", "没关系，您说四川话也行，我尽量听。"),
+    ("d_speak_louder", "您小点声说就行，我这边听得见。"),
+    ("d_opening", "您好，北京移动10086，流量加油包每月10元，而且无论您在哪里接电话都不收费。"),
+    ("d_closing", "好的，回头我把优惠内容发条短信给您，祝您心情愉快，再见。"),
+    ("d_manager", "请您稍等，我不按静音了，我跟领导说的您都能听到。"),
+    ("f_foreign_caller", "Hello, this is Shanghai Mobile. Can you speak Chinese?"),
+    ("q08_owner", "机主就是每个月付这个号话费的人。"),
+    ("q20_reach_you", "您找不到我，前台也没法把意见转给我们这边。"),
+    ("c_harassment", "抱歉打扰，以后改到周末再给您推荐。"),
+    ("s_thanks", "不客气，您多帮我介绍几个朋友来办呀。"),
+    ("q01_who_allowed", "这个活动在网上营业厅也都能办，我们就是提醒您一下。"),
+    ("p_315_measures", "3.15以后我们就减少外呼了。"),
+    ("q12_called_before", "我在系统里帮您看看开没开通。"),
+]
+
+ROUND16_HONEST = [
+    ("sp_unsure_business", "没关系，记不清很正常，您平时收到的是什么内容的信息？"),
+    ("q13_no_rebate", "您当时是我们电话邀请您开通的，还是您自己办理的呀？"),
+    ("o_store_location", "您想去营业厅当面办的话，可以咨询10086前台，他会给您介绍就近的网点。"),
+    ("o_internal_staff", "您也是移动的同事，那您对这些肯定熟悉，我们是外呼部门，工号8086。"),
+    ("q23_why_not_now", "系统有个默认的处理过程，开好了会给您发短信通知的。"),
+    ("q16_why_call_not_sms", "很多用户觉得自己开业务麻烦，所以改成打电话在线给您办。"),
+    ("f_foreign_caller", "Hello, this is China Mobile in Beijing. Can you speak Chinese?"),
+    ("q08_owner", "机主就是这张卡是用谁的身份证办的。"),
+    ("sp_do_not_call", "您的要求我马上反馈，以后尽量不打电话了。"),
+    ("q10_office_name", "办公地点不方便透露，您有业务要办的话营业厅都可以办。"),
+]
+
+
 LEAD_CLAIMS = (ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS + ROUND14_CLAIMS
-               + ROUND15_CLAIMS)
+               + ROUND15_CLAIMS + ROUND16_CLAIMS)
 LEAD_HONEST = (ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST + ROUND14_HONEST
-               + ROUND15_HONEST)
+               + ROUND15_HONEST + ROUND16_HONEST)
 
 
-def test_lead_rounds_9_to_15_claims_are_caught(book) -> None:
+def test_lead_rounds_9_to_16_claims_are_caught(book) -> None:
     missed = [(e, t) for e, t in LEAD_CLAIMS if not contradicting_item(book, e, t)]
     assert missed == []
 
 
-def test_lead_rounds_9_to_15_honest_answers_pass(book) -> None:
+def test_lead_rounds_9_to_16_honest_answers_pass(book) -> None:
     flagged = [(e, t, found) for e, t in LEAD_HONEST if (found := contradicting_item(book, e, t))]
     assert flagged == []
+
+
+def test_a_question_word_under_bu_guan_states_every_case() -> None:
+    """不管在哪儿都是免费的 claims something of every place; 营业厅在哪儿 asks."""
+    from voicebot.rules import asks
+    assert not asks("接我们的电话不管在哪儿都是免费的")
+    assert not asks("无论什么时候打都能办")
+    assert asks("营业厅在哪儿")
+    assert asks("还是您自己办的呀", True)   # the second half of an alternative question

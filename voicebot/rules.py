@@ -375,12 +375,16 @@ SUGGESTION: Final = re.compile(r"^(?:那|那您|您)?(?:要不|不如|干脆|建
 do even when it ends with a question mark."""
 
 
-ALTERNATIVE: Final = re.compile(r"^还是.*(?:呢|吗)$")
+ALTERNATIVE: Final = re.compile(r"^还是.*(?:呢|吗|呀|啊)$")
 """…but 还是 that opens a clause ending in 呢 is the second half of an alternative question (您是电话里
 办的，还是自己去营业厅办的呢？): it asks which, it suggests nothing."""
-ALTERNATIVE_ASKED: Final = re.compile(r"^还是[^吧]*的$")
+ALTERNATIVE_ASKED: Final = re.compile(r"^还是[^吧]*的(?:呀|啊)?$")
 """…and so is one ending in 的 and a question mark, the first half's 是…的 (您是营业厅办的，还是我们打电话
 办的？): a suggestion ends in 吧 or a verb (还是您先挂了吧？, 还是您打10086？), not in the 的 of a fact."""
+
+
+CONCESSIVE: Final = re.compile(r"(?:不管|无论|不论)[^，。]{0,6}?(?:哪儿|哪里|哪|什么|怎么|多少|谁|几)")
+"""不管在哪儿, 无论什么时候: a question word under 不管/无论 makes a statement about every case, not a question."""
 
 
 def asks(clause: str, asked: bool = False) -> bool:
@@ -392,6 +396,7 @@ def asks(clause: str, asked: bool = False) -> bool:
     bare = clause.strip(" ，,。？?！!")
     if SUGGESTION.search(can) and not ALTERNATIVE.search(bare) and not (asked and ALTERNATIVE_ASKED.search(bare)):
         return False
+    can = CONCESSIVE.sub(lambda m: "＃" * len(m.group()), can)   # 不管在哪儿都是免费的 tells, it does not ask
     found = QUESTION.search(can)
     if found and not asked and INDIRECT.search(can[:found.start()]) and not FINAL_PARTICLE.search(can):
         return False
