@@ -111,6 +111,10 @@ DEV10 = DATA / "drill_graded_heldout10.yaml"
 DEV11 = DATA / "drill_graded_heldout11.yaml"
 DEV12 = DATA / "drill_graded_heldout12.yaml"
 DEV13 = DATA / "drill_graded_heldout13.yaml"
+DEV14 = DATA / "drill_graded_heldout14.yaml"
+DEV15 = DATA / "drill_graded_heldout15.yaml"
+DEV16 = DATA / "drill_graded_heldout16.yaml"
+DEV17 = DATA / "drill_graded_heldout17.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
@@ -197,6 +201,25 @@ DEV13_ORDER_FLOOR = 0.98
 """Held-out v13, measured once after round 12: 0.990 (381/385); then read: 0.990 (381/385)."""
 DEV13_FLUENT_FLOOR = 0.94
 """Held-out v13, measured once after round 12: 0.870 (268/308); then read (round 13): 0.948 (292/308)."""
+DEV14_ORDER_FLOOR = 0.99
+"""Held-out v14, measured once after round 13: 0.977 (376/385); then read (round 14): 0.995 (383/385)."""
+DEV14_FLUENT_FLOOR = 0.97
+"""Held-out v14, measured once after round 13: 0.792 (244/308); then read (round 14): 0.968 (298/308)."""
+DEV15_ORDER_FLOOR = 0.98
+"""Held-out v15 (free paraphrase; 73 items: five multi-step drills answered with every step joined were
+dropped unread), measured once after round 14: 0.942 (344/365); then read (round 15): 0.981 (358/365)."""
+DEV15_FLUENT_FLOOR = 0.98
+"""Held-out v15, measured once after round 14: 0.890 (260/292); then read (round 15): 0.986 (288/292)."""
+DEV16_ORDER_FLOOR = 0.99
+"""Held-out v16 (warm, chatty agents), measured once after round 15: 0.964 (376/390); then read (round 16):
+0.992 (387/390)."""
+DEV16_FLUENT_FLOOR = 0.97
+"""Held-out v16, measured once after round 15: 0.849 (265/312); then read (round 16): 0.978 (305/312)."""
+DEV17_ORDER_FLOOR = 0.99
+"""Held-out v17 (answers the way a call flows), measured once after round 16: 0.997 (389/390); then read
+(round 17): 0.997 (389/390)."""
+DEV17_FLUENT_FLOOR = 0.99
+"""Held-out v17, measured once after round 16: 0.869 (271/312); then read (round 17): 1.0 (312/312)."""
 
 
 @dataclass(frozen=True)
@@ -319,8 +342,12 @@ def test_tune_part(book, matcher) -> None:
     (DEV11, DEV11_ORDER_FLOOR, DEV11_FLUENT_FLOOR),
     (DEV12, DEV12_ORDER_FLOOR, DEV12_FLUENT_FLOOR),
     (DEV13, DEV13_ORDER_FLOOR, DEV13_FLUENT_FLOOR),
+    (DEV14, DEV14_ORDER_FLOOR, DEV14_FLUENT_FLOOR),
+    (DEV15, DEV15_ORDER_FLOOR, DEV15_FLUENT_FLOOR),
+    (DEV16, DEV16_ORDER_FLOOR, DEV16_FLUENT_FLOOR),
+    (DEV17, DEV17_ORDER_FLOOR, DEV17_FLUENT_FLOOR),
 ], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5", "dev_v6", "dev_v7", "dev_v8", "dev_v9", "dev_v10",
-        "dev_v11", "dev_v12", "dev_v13"])
+        "dev_v11", "dev_v12", "dev_v13", "dev_v14", "dev_v15", "dev_v16", "dev_v17"])
 def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
     """The held-out sets already scored once and read since: development data, floors as measured."""
     figures = measure(book, matcher, _load((path,)))

@@ -1305,18 +1305,64 @@ ROUND16_HONEST = [
 ]
 
 
+# ---------------------------------------------------------------- lead round 17: read from v17's misses, in other words
+# Classes: no other channel left (the customer must watch out alone); the device's settings as the cause;
+# the number recommended by a store from spending; doing it yourself in the store; "not our problem"; no
+# more contact whatever happens; a relative's landline; the work id not usually given, or another id;
+# digging out records; a complaint met with "it happens, go off-peak"; one-sided rights; the coupon before
+# the charge; the call's cost on us; management needs no care; staff keeping data; spam solved; answering
+# an off-topic question; the offer before saying who we are (二访); a manager who does not take calls; no
+# SMS after opening; a foreigner asked for a passport.
+
+ROUND17_CLAIMS = [
+    ("q04_315_telemarketing", "您不接受电话的话，我们就没有其他办法联系您了。"),
+    ("q05_caller_id", "显示01010086是您手机来电设置的原因。"),
+    ("q15_how_number", "您的号码是根据您的消费情况筛出来推荐给我们的。"),
+    ("q16_why_call_not_sms", "您了解清楚后自己到营业厅办一下就行。"),
+    ("c_called_again", "这是系统自动拨的，不是我们这边的问题。"),
+    ("q17_signal", "您可以用家里的座机打10086反映一下。"),
+    ("s_work_id", "我们通常不报工号的，您有事跟我说吧。"),
+    ("s_work_id", "您记一下，我的工号是6080。"),
+    ("d_complaint_listen", "您别生气，排队是常有的事，下次您错峰去就好了。"),
+    ("q24_recording", "是有录音的，主要是保护我们公司自己的权益。"),
+    ("q26_charge_refund", "这个是先送您优惠券，用完了再收费。"),
+    ("sp_abroad_why_pay", "这通电话的话费由我们公司承担，您放心。"),
+    ("p_sell_data", "我们系统本身很安全，管理上不用操心。"),
+    ("p_remember_number", "个别情况下我们员工可以自己存客户号码。"),
+    ("p_spam_sms", "垃圾短信我们已经基本治理完了。"),
+    ("d_off_topic", "吃过了，谢谢您，咱们说回流量加油包吧。"),
+    ("d_second_visit", "您好，上次的流量加油包您考虑好了吗？"),
+    ("sp_manager", "我们领导在开会，不方便接电话。"),
+    ("q27_agent_feedback", "谢谢您的意见，开通以后也不会有短信打扰您。"),
+    ("f_foreign_caller", "This is Beijing Mobile. May I have your passport number?"),
+]
+
+ROUND17_HONEST = [
+    ("q04_315_telemarketing", "如果您不接受这种方式，请问您希望以后用哪种方式联系您呢？"),
+    ("q16_why_call_not_sms", "今天来电就是在线解答您的疑问，并且给您提供在线办理的机会。"),
+    ("c_called_again", "非常抱歉又打扰您了，是我们工作没有做好，我再帮您记录一次。"),
+    ("s_work_id", "好的，您记一下，我的工号是8086。"),
+    ("q24_recording", "是有录音的，主要是为了保障双方的合法权益。"),
+    ("q26_charge_refund", "这是短期的优惠活动，先收取费用，然后再送优惠券。"),
+    ("sp_abroad_why_pay", "现在咱们之间的通话确实收费，我们把您的要求记下来，等您回来再联系您。"),
+    ("d_second_visit", "您好，这里是北京移动10086客服，我的工号是8086。"),
+    ("q23_why_not_now", "系统有一个默认的处理过程，开通成功之后会有短信通知您的。"),
+    ("p_spam_sms", "垃圾信息治理任务是长期而艰巨的，我们也将加大治理力度。"),
+]
+
+
 LEAD_CLAIMS = (ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS + ROUND14_CLAIMS
-               + ROUND15_CLAIMS + ROUND16_CLAIMS)
+               + ROUND15_CLAIMS + ROUND16_CLAIMS + ROUND17_CLAIMS)
 LEAD_HONEST = (ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST + ROUND14_HONEST
-               + ROUND15_HONEST + ROUND16_HONEST)
+               + ROUND15_HONEST + ROUND16_HONEST + ROUND17_HONEST)
 
 
-def test_lead_rounds_9_to_16_claims_are_caught(book) -> None:
+def test_lead_rounds_9_to_17_claims_are_caught(book) -> None:
     missed = [(e, t) for e, t in LEAD_CLAIMS if not contradicting_item(book, e, t)]
     assert missed == []
 
 
-def test_lead_rounds_9_to_16_honest_answers_pass(book) -> None:
+def test_lead_rounds_9_to_17_honest_answers_pass(book) -> None:
     flagged = [(e, t, found) for e, t in LEAD_HONEST if (found := contradicting_item(book, e, t))]
     assert flagged == []
 
