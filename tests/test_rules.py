@@ -1374,3 +1374,10 @@ def test_a_question_word_under_bu_guan_states_every_case() -> None:
     assert not asks("无论什么时候打都能办")
     assert asks("营业厅在哪儿")
     assert asks("还是您自己办的呀", True)   # the second half of an alternative question
+
+
+def test_a_phone_number_one_digit_off_is_a_slip_another_is_a_claim(book) -> None:
+    """10086666 where the book says 10086999 is another number; 20086 for 10086 is how a recogniser
+    mishears the book's line (a spoken good answer through whisper), not a claim."""
+    assert "unsupported_number" in contradicting_item(book, "p_spam_sms", "我们建立了免费的10086666短信举报平台，有专人专岗受理。")
+    assert contradicting_item(book, "q01_identity", "您看一下手机上的来电显示是20086，这是移动公司客户服务的专用号码。") == []
