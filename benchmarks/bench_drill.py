@@ -8,7 +8,7 @@ the thresholds; and the ordering with rapidfuzz partial_ratio as the coverage me
     python benchmarks/bench_drill.py
     python benchmarks/bench_drill.py --rules   # the book's rules on every graded set and book line
 
-`--rules` prints, for the tune part and the held-out v1–v16 (development data since read), how
+`--rules` prints, for the tune part and the held-out v1–v19 (development data since read), how
 many good and partial answers a contradicting rule flags (false alarms, by rule) and how many fluent
 wrong answers it catches; then how often each `general` rule would fire on the book's own lines of
 the entries it is narrowed away from (the book's exceptions: 问题28 and 特殊问题1 promise a reply).
@@ -104,7 +104,8 @@ GRADED = {"tune": ("drill_graded_tune.yaml", "drill_graded.yaml"), "v1": ("drill
           "v10": ("drill_graded_heldout10.yaml",), "v11": ("drill_graded_heldout11.yaml",),
           "v12": ("drill_graded_heldout12.yaml",), "v13": ("drill_graded_heldout13.yaml",),
           "v14": ("drill_graded_heldout14.yaml",), "v15": ("drill_graded_heldout15.yaml",),
-          "v16": ("drill_graded_heldout16.yaml",)}
+          "v16": ("drill_graded_heldout16.yaml",), "v17": ("drill_graded_heldout17.yaml",),
+          "v18": ("drill_graded_heldout18.yaml",), "v19": ("drill_graded_heldout19.yaml",)}
 
 
 def unsupported_alone(book: kb.KnowledgeBase, rows: list[dict], exercises: dict) -> tuple[list[str], int]:

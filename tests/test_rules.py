@@ -1351,18 +1351,82 @@ ROUND17_HONEST = [
 ]
 
 
-LEAD_CLAIMS = (ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS + ROUND14_CLAIMS
+# ---------------------------------------------------------------- lead rounds 18 and 19: read from v18's and v19's misses, in other words
+# Classes (round 18, recogniser-style text): a purpose of grading the customer; opening first and
+# explaining after; the offer for every user; a colleague blamed; an agent saying the work id is not for
+# telling; seeing the customer's records; a source the customer "registered"; no one can stop leaks; data
+# made public; an English transfer to a colleague; taking the customer's silence as a yes; the agent's own
+# quota; a staff member's home town; a complaint excused. Round 19: the customer's whereabouts as the
+# cause; a work id that changes by shift; a colleague still learning; opening takes effect at once; a
+# landline instead of the customer's own phone; the front desk's notes that never reach us; a note on the
+# account as a made-up exception; supervision kept inside; data opened to partners; hurrying the pitch
+# abroad; dialling back the number without checking; a guess said as a question; a nickname after 客服; a
+# manager who need not come; the plan used abroad; the owner as whoever uses the phone; a customer listed.
+# Left: a cause or a source in a short clause otherwise made of the entry's words (显示01010086是因为您人在
+# 外地: 71 % of it is the book's) is not flagged; the clause's support decides, not the term alone.
+
+ROUND18_CLAIMS = [
+    ("q02_why_my_data", "核对资料是为了给您做个信用评分。"),
+    ("q04_315_telemarketing", "您点头的话我先给您开上，开好了再跟您讲资费。"),
+    ("q09_using_it", "这个优惠面向全部客户，谁来办都一样。"),
+    ("q12_called_before", "上回是我同事没给您讲明白，我再给您介绍一下。"),
+    ("q28_complain_agent", "您别生气，工号这个不便告诉您。"),
+    ("c_check_data", "我们这边可以看到您的通话记录，所以知道您喜欢什么。"),
+    ("p_sell_data", "信息泄露这种事谁也保证不了。"),
+    ("p_315_measures", "以后客户资料会公开出来接受检查。"),
+    ("f_foreign_caller", "Please hold on, I will get a colleague who speaks English."),
+    ("d_not_heard", "抱歉没听清，那我就当您是想办了。"),
+    ("d_thanks", "不用谢，您帮我开一个就行，我这月还差两单。"),
+    ("d_praise", "谢谢，我们这儿的客服都是北京人。"),
+    ("d_complaint_listen", "您别生气，营业厅那天可能人太多了忙不过来。"),
+]
+
+ROUND18_HONEST = [
+    ("q06_hk_macau_taiwan", "您到港澳台接听是要收费的目前只有大陆三十一个省不收漫游费港澳台不算在里面"),
+    ("q03_monopoly", "我们并不是要求您开通本次来电就是征求您的意见的您不同意我们是无权给您开通的"),
+    ("p_315_gala", "这件事跟北京移动没有任何关系我们只负责代收这笔费用具体问题您可以咨询手机厂家"),
+    ("q13_no_rebate", "给您添麻烦了请问您当时是电话邀请开通的还是您自己办的呢"),
+    ("c_check_data", "公司只是分析客户的使用习惯，这里面没有您的具体内容，请您放心。"),
+]
+
+ROUND19_CLAIMS = [
+    ("q10_office_name", "我们的工号是按班次轮换的，今天是8086。"),
+    ("q11_accent", "我们这边的同事业务还在熟悉，说不清的地方您多包涵。"),
+    ("q16_why_call_not_sms", "电话里办好了立即生效，不用等。"),
+    ("q17_signal", "您换个座机打10086反映一下。"),
+    ("q20_reach_you", "前台那边记下来的意见转不到我们这儿。"),
+    ("q26_charge_refund", "我给您备注一下，这次就不先扣费了。"),
+    ("p_sell_data", "监督是我们内部的事，不用您操心。"),
+    ("p_315_measures", "客户资料以后会对合作商家开放一部分。"),
+    ("sp_cancel", "回电的话我直接打您这个号就行了。"),
+    ("d_not_heard", "抱歉没听清，您是想问上个月的话费吧？"),
+    ("d_second_visit", "您好，我是北京移动客服小王。"),
+    ("sp_manager", "您跟我说就行，我转告给领导，他就不用来接了。"),
+    ("sp_abroad", "流量加油包在国外也能用，挺划算的。"),
+    ("q08_owner", "机主就是平时用这个号码的人。"),
+]
+
+ROUND19_HONEST = [
+    ("q05_area_code", "您人在外地的话，来电显示就是当地区号加10086，也是北京移动的客服热线。"),
+    ("q05_roaming_10086", "您在外地打10086是免费的，北京的业务拨01010086。"),
+    ("q02_why_my_data", "主要是怕开通的时候出差错，所以跟您确认一下资料。"),
+    ("q17_signal", "很抱歉给您带来不便，建议您用本机拨打10086反映。"),
+    ("sp_manager", "请您稍等，我马上叫领导来接听。"),
+]
+
+
+LEAD_CLAIMS = (ROUND18_CLAIMS + ROUND19_CLAIMS + ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS + ROUND14_CLAIMS
                + ROUND15_CLAIMS + ROUND16_CLAIMS + ROUND17_CLAIMS)
-LEAD_HONEST = (ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST + ROUND14_HONEST
+LEAD_HONEST = (ROUND18_HONEST + ROUND19_HONEST + ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST + ROUND14_HONEST
                + ROUND15_HONEST + ROUND16_HONEST + ROUND17_HONEST)
 
 
-def test_lead_rounds_9_to_17_claims_are_caught(book) -> None:
+def test_lead_rounds_9_to_19_claims_are_caught(book) -> None:
     missed = [(e, t) for e, t in LEAD_CLAIMS if not contradicting_item(book, e, t)]
     assert missed == []
 
 
-def test_lead_rounds_9_to_17_honest_answers_pass(book) -> None:
+def test_lead_rounds_9_to_19_honest_answers_pass(book) -> None:
     flagged = [(e, t, found) for e, t in LEAD_HONEST if (found := contradicting_item(book, e, t))]
     assert flagged == []
 
@@ -1381,3 +1445,38 @@ def test_a_phone_number_one_digit_off_is_a_slip_another_is_a_claim(book) -> None
     mishears the book's line (a spoken good answer through whisper), not a claim."""
     assert "unsupported_number" in contradicting_item(book, "p_spam_sms", "我们建立了免费的10086666短信举报平台，有专人专岗受理。")
     assert contradicting_item(book, "q01_identity", "您看一下手机上的来电显示是20086，这是移动公司客户服务的专用号码。") == []
+
+
+def test_a_recognisers_run_on_clause_keeps_each_facts_polarity() -> None:
+    """No commas: 只有大陆31个省才不收漫游费港澳台是不属于在内的 is two negated facts, not one fact whose
+    negations cancel; the stretch that states the book's fact decides (rules._local)."""
+    book = "目前只有中国大陆内31个省才不收取国际漫游费，港澳台是不属于在内的。"
+    assert rules.contradicted(book, "目前只有中国大陆内三十一个省才不收取国际漫游费港澳台是不属于在内的") is None
+    assert rules.contradicted("本次来电是征求您的意见的。", "我们并不是要求您开通本次来电是征求您的意见的") is None
+    assert rules.contradicted("是有录音的。", "您放心我们这个电话是没有录音的") is not None
+
+
+def test_a_question_is_told_by_its_words_when_no_mark_is_written() -> None:
+    assert rules.asks("请问您当时是电话邀请开通的还是您自己办理的呢")
+    assert rules.asks("那您呢")
+    assert not rules.asks("还没吃呢")
+    assert not rules.asks("我这边能看到您的记录所以知道您需要什么")
+    # a question closing a statement starts at its opener: the statement stays one
+    said = [c for c, _ in rules.clause_spans("我们这次是邀请所有用户体验流量加油包每月十块您看方便了解一下吗")]
+    assert said == ["我们这次是邀请所有用户体验流量加油包每月十块", "您看方便了解一下吗"]
+
+
+def test_a_negated_condition_does_not_reach_its_result(book) -> None:
+    """您要是没记住我给您发条短信: the 没 is the condition's; the result promises an SMS."""
+    assert "unsupported_sms" in contradicting_item(book, "d_thanks", "不客气，您要是没记住我给您发条短信过去")
+    assert contradicting_item(book, "d_thanks", "不客气，您要是没记住我再给您说一遍") == []
+
+
+def test_a_rule_can_hold_even_on_consent(book) -> None:
+    """on_consent: 您愿意的话我就给您开上，开完再说资费 is no book offer, though it waits for a yes."""
+    assert book.rules["open_before_explaining"].on_consent
+    assert "open_before_explaining" in contradicting_item(book, "q03_monopoly", "您愿意的话我现在就给您开上，开完了再跟您说资费。")
+    problems: list[str] = []
+    rules.build_rule({"id": "x_rule", "description": "d", "book": "“b”", "patterns": ["x"], "on_consent": "yes"},
+                     problems.append, "test")
+    assert any("on_consent" in p for p in problems)

@@ -11,12 +11,13 @@ from voicebot.text import normalize, numerals_to_digits, pinyin_key, pinyin_syll
     ("零一零一零零八六", "01010086"),   # leading zero kept (cn2an would drop it)
     ("幺零零八六", "10086"),
     ("三十一个省", "31个省"),
+    ("一零零八六九九九", "10086999"),   # 九九 inside a run is digits, alone it is a word
 ])
 def test_numerals_become_digits(spoken, written):
     assert numerals_to_digits(spoken) == written
 
 
-@pytest.mark.parametrize("word", ["一下", "两个", "一五一十", "不一样"])
+@pytest.mark.parametrize("word", ["一下", "两个", "一五一十", "不一样", "九九"])
 def test_words_with_numeral_characters_stay_words(word):
     assert numerals_to_digits(word) == word
 

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Final, Iterable, Mapping, Sequence
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
 from .replies import clauses, negates, valid_patterns
@@ -223,6 +224,9 @@ class Rule:
     in_questions: bool = False
     """The claim is made even as a question (您到底在说什么？): a question back asserts nothing, but a
     rude or impatient one is the move itself."""
+    on_consent: bool = False
+    """The move is wrong even on the customer's consent (您要是愿意我就给您开上，开完了再跟您说资费: consent
+    to what was never explained): a consent condition does not make it the book's offer."""
     term_is_claim: bool = False
     """`unsupported` rules: the term is the claim itself (总部, 家里人的手机): the book saying the rest of the
     clause (客服热线, 拨打10086) does not make the clause the book's, as it does for a term that frames a
@@ -277,10 +281,11 @@ def supposition(text: str) -> int:
     return text.rfind(CONDITION_END)
 
 
-_WINDOW_RESET: Final = re.compile(r"的话|不过|但是|可是|那(?=我|就|您|咱)|"
+_WINDOW_RESET: Final = re.compile(r"的话|不过|但是|可是|那(?=我|就|您|咱)|(?:没有?|无)(?:任何)?(?:关系|问题|影响)|(?:别|不用|不要)(?:着急|担心|急|生气|客气)|"
                                   r"[不没][\u4e00-\u9fff]{1,2}?(?:也|(?:以后|之后)?就)(?=会|要|得|是|照样|一样|再也|没|$)|"
                                   r"[不没][\u4e00-\u9fff]{3,6}?也(?=有|能|可以|会|照样|一样|$)")
-"""A condition (没开的话), a but (不过), the result after a condition (听不到那我先挂了) or after a negated
+"""A condition (没开的话), a but (不过), a negated stock phrase that closes its own predicate (跟移动没有任何
+关系我们只负责代收, said without a comma), the result after a condition (听不到那我先挂了) or after a negated
 one (不开也会扣钱, 今天不开以后就再也开不了, 不打电话邀请也有) ends the reach of a negation before it."""
 _CONDITION: Final = re.compile(r"(?<!主)要是|如果|假如|万一|只要|若是")
 """A negation after one of these is the condition's (您要是不满意可以…): it does not negate what follows.
@@ -293,8 +298,18 @@ A_NOT_A: Final = re.compile(r"(.)[不没]\1")
 """要不要, 是不是, 有没有: the verb asked both ways negates nothing."""
 
 
+NEGATED_CONDITION: Final = re.compile(r"(?:如果|要是|假如|万一|若是)(?:您|你)?[^我，。]{0,8}?[没不][^我，。]{0,4}(?=我)")
+"""A condition with its own negation, then the result's subject (您要是没记住我给您发条短信): the negation is
+the condition's, it does not reach the result's claim."""
+
+
 def _negated_before(text: str, start: int) -> bool:
     window = text[max(0, start - NEGATION_REACH):start]
+    condition = None
+    for condition in NEGATED_CONDITION.finditer(text[:start]):
+        pass
+    if condition is not None and condition.end() > start - NEGATION_REACH:
+        window = text[condition.end():start]
     resets = list(_WINDOW_RESET.finditer(window))
     if resets:
         window = window[resets[-1].end():]
@@ -351,8 +366,19 @@ def clause_spans(text: str) -> list[tuple[str, bool]]:
     for m in re.finditer(r"[^。！？!?；;，,]+([。！？!?；;，,]*)", text):
         asked = "?" in m.group(1) or "？" in m.group(1)
         for part in clauses(m.group(0)):
-            out.append((part, asked))
+            pieces = _tail_question(part)
+            out += [(piece, asked and k == len(pieces) - 1) for k, piece in enumerate(pieces)]
     return out or [(text, False)]
+
+
+TAIL_QUESTION: Final = re.compile(r"(?<=[\u4e00-\u9fff0-9]{6})(?:请问|您看|您觉得|你看|你觉得|您需要|您愿意|您要不要)(?=[^，。]{2,}(?:吗|呢)$)")
+"""A recogniser writes no comma before the question that closes a statement (我们这次是邀请所有用户体验流量
+加油包每月十块您看方便了解一下吗): the question starts at its opener, the statement before it stays one."""
+
+
+def _tail_question(part: str) -> list[str]:
+    found = TAIL_QUESTION.search(part)
+    return [part] if found is None else [part[:found.start()], part[found.start():]]
 
 
 TAG_QUESTION: Final = re.compile(r"(?:好吗|好吧|行吗|行不行|好不好|可以吗|是吧|对吧|成吗)$")
@@ -360,13 +386,20 @@ TAG_QUESTION: Final = re.compile(r"(?:好吗|好吧|行吗|行不行|好不好|�
 
 
 INDIRECT: Final = re.compile(r"(?:问问|问一下|问一问|查查|查一下|看看|看一下|确认一下|核实一下|打听|解释一下|解释|说明一下|"
-                      r"判断|判定|分辨|看得出|看出|就知道|不知道|不清楚|不明白|搞不懂|弄不清|说清楚|讲清楚|说明白|讲明白|"
+                      r"判断|判定|分辨|看得出|看出|就知道|才知道|所以知道|不知道|不清楚|不明白|搞不懂|弄不清|说清楚|讲清楚|说明白|讲明白|"
                       r"没说|决定|想好|确认|核实|核对|检查|查看)[^，。]{0,12}$")
 """A question word after one of these is an indirect question inside a statement (您先挂了打10086问问这个号码
 是不是移动的, 我看代码就能判断是不是这个业务, 是您上次没说清楚要不要): the clause tells or claims, it does not ask."""
 
 
-FINAL_PARTICLE: Final = re.compile(r"(?:吗|么|呢|嘛)$")
+SPOKEN_QUESTION: Final = re.compile(r"^请问|(?:吗|(?<![什怎这那多])么)$|(?:还是|什么|怎么|谁|多少|几)[^，。]*呢$|^那?(?:您|你|他|她|我们|他们|你们)(?:的|家|那边)?呢$")
+"""A recogniser writes no question mark: a clause opening with 请问 or ending in 吗/呢 asks by its words
+(请问您当时是电话邀请开通的还是您自己办理的呢). canon drops the 呢, so it is read off the plain text.
+呢 asks only after a question word or 还是, or after a word or two (您呢): 还没吃呢 tells; 嘛 tells
+(您先用一下看看效果嘛); 么 of 什么 is no particle (所以知道您需要什么 tells)."""
+
+
+FINAL_PARTICLE: Final = re.compile(r"(?:吗|(?<![什怎这那多])么|呢|嘛)$")
 """A clause ending in one of these asks, whatever verb comes before its question word (您知道为什么吗)."""
 
 
@@ -397,7 +430,7 @@ def asks(clause: str, asked: bool = False) -> bool:
     if SUGGESTION.search(can) and not ALTERNATIVE.search(bare) and not (asked and ALTERNATIVE_ASKED.search(bare)):
         return False
     can = CONCESSIVE.sub(lambda m: "＃" * len(m.group()), can)   # 不管在哪儿都是免费的 tells, it does not ask
-    found = QUESTION.search(can)
+    found = QUESTION.search(can) or SPOKEN_QUESTION.search(plain(clause))
     if found and not asked and INDIRECT.search(can[:found.start()]) and not FINAL_PARTICLE.search(can):
         return False
     return asked or bool(found)
@@ -416,8 +449,8 @@ def hits(rule: Rule, text: str, values: Mapping[str, str]) -> list[Hit]:
     for n, (clause, asked) in enumerate(spans):
         can = canon(clause)
         flat = plain(clause)
-        void = rule.kind == "claim" and ((asks(clause, asked) and not rule.in_questions) or bool(CONSENT.search(can))
-                                         or (n > 0 and _consent_condition(spans[n - 1][0])))
+        consented = not rule.on_consent and (bool(CONSENT.search(can)) or (n > 0 and _consent_condition(spans[n - 1][0])))
+        void = rule.kind == "claim" and ((asks(clause, asked) and not rule.in_questions) or consented)
         syl = [_char_syllable(c) for c in can]
         can_if, flat_if = supposition(can), supposition(flat)
         for example in examples:
@@ -597,6 +630,36 @@ def _same_fact(a: Fact, b: Fact) -> float:
     return shared / max(len(ka), len(kb)) if same else 0.0
 
 
+LOCAL_REACH: Final = 3
+"""Characters before the words a long clause shares with a book clause that still belong to its
+predicate (并不是 before 征求您的意见)."""
+
+
+def _folded(text: str) -> str:
+    can = canon(text)
+    for old, new in FACT_FOLD:
+        can = can.replace(old, new)
+    return can
+
+
+def _local(said: Fact, book_fact: Fact) -> Fact:
+    """The part of a long clause said that states the book clause's fact, as its own fact.
+
+    A recogniser writes no punctuation, so one clause can hold two predicates (目前只有大陆31个省才不收取
+    漫游费港澳台是不属于在内的, 我们并不是要求您开通本次来电是征求您的意见的): their negations must not
+    cancel, nor one predicate's negation reach the other's fact. The polarity that counts is that of
+    the words aligned with the book clause, and the few characters before them."""
+    can, book = _folded(said.clause), _folded(book_fact.clause)
+    if len(book) < 4 or len(can) < len(book) + 4:
+        return said
+    found = fuzz.partial_ratio_alignment(book, can)
+    if found is None or found.score < 60:
+        return said
+    window = can[max(0, found.dest_start - LOCAL_REACH):found.dest_end]
+    got = facts(window)
+    return got[0] if len(got) == 1 else said
+
+
 def contradicted(book_text: str, text: str) -> tuple[str, str] | None:
     """(the clause said, the book's clause) for the first clause of `text` stating a fact of the
     book's answer with the opposite polarity, else None.
@@ -607,9 +670,10 @@ def contradicted(book_text: str, text: str) -> tuple[str, str] | None:
     就不用再拨打10086咨询了 against 挂机后您可拨打10086咨询. A clause as close to a book clause of
     its own polarity is not (the book says 向您推荐 and 以后不再向您推荐)."""
     book = facts(book_text)
-    for said in facts(text):
+    for whole in facts(text):
         best: tuple[tuple[float, bool], Fact] | None = None
         for fact in book:
+            said = _local(whole, fact)
             if fact.negated != said.negated:
                 neg, other = (fact, said) if fact.negated else (said, fact)
                 if not neg.pivot or neg.pivot not in other.content:
@@ -618,7 +682,7 @@ def contradicted(book_text: str, text: str) -> tuple[str, str] | None:
             if closeness and (best is None or (closeness, fact.negated == said.negated) > best[0]):
                 best = ((closeness, fact.negated == said.negated), fact)
         if best is not None and not best[0][1]:
-            return said.clause, best[1].clause
+            return whole.clause, best[1].clause
     return None
 
 
@@ -811,6 +875,10 @@ def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str 
     if not isinstance(in_questions, bool):
         problem(f"{where}: rule {rule_id}: `in_questions` must be true or false")
         in_questions = False
+    on_consent = node.get("on_consent", False)
+    if not isinstance(on_consent, bool):
+        problem(f"{where}: rule {rule_id}: `on_consent` must be true or false")
+        on_consent = False
     term_is_claim = node.get("term_is_claim", False)
     if not isinstance(term_is_claim, bool):
         problem(f"{where}: rule {rule_id}: `term_is_claim` must be true or false")
@@ -826,13 +894,13 @@ def build_rule(node: Any, problem: Callable[[str], None], where: str, file: str 
         problem(f"{where}: rule {rule_id}: `support` belongs to kind unsupported: drop it or set `kind: unsupported`")
         support = 0
     unknown = set(node) - {"id", "description", "book", "kind", "severity", "scope", "examples", "patterns", "opposites",
-                           "topic", "in_questions", "narrow", "support", "term_is_claim"}
+                           "topic", "in_questions", "narrow", "support", "term_is_claim", "on_consent"}
     if unknown:
         problem(f"{where}: rule {rule_id}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     return Rule(id=rule_id, description=desc.strip(), book=book.strip(), kind=str(kind), examples=examples,
                 patterns=patterns, severity=str(severity), scope=str(scope), opposites=tuple(opposites),
                 topic=int(topic), support=int(support), in_questions=in_questions, narrow=str(narrow),
-                term_is_claim=term_is_claim, file=file, line=line)
+                term_is_claim=term_is_claim, on_consent=on_consent, file=file, line=line)
 
 
 # ---------------------------------------------------------------- claims the book does not make
@@ -1014,6 +1082,10 @@ def bare(clause: str) -> bool:
     return _content_size(clause) < 2 if not clause.isascii() else False
 
 
+LONG_CLAUSE: Final = 24
+"""A clause this long (content characters) holds more than one claim: a recogniser writes no commas."""
+TERM_REACH: Final = 6
+"""Characters each side of a risky term that make its stretch, judged on its own in a long clause."""
 BARE_TERM: Final = 3
 """A term this short is a word (新来的, 责任, 再见); a longer match is a whole claim (到时候让专人给您打过去),
 and what is left of its clause once it is taken out says nothing about support."""
@@ -1110,6 +1182,11 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                         continue   # 我们这边已经在给您开了: the book's own act (我们现在为您开通), said otherwise (letters are too few for an in-order match to say so)
                     found.append((rule, term, m.start()))
         support = supported(clause, ref, question) if found else 100.0
+        if found and _content_size(clause) >= LONG_CLAUSE:
+            # 是因为您现在人在外地漫游所以才显示01010086 (a recogniser's run-on clause): the book's words around
+            # the term do not make the term the book's; what counts is the stretch it stands in.
+            support = min(support, min(supported(flat[max(0, at - TERM_REACH):at + len(term) + TERM_REACH], ref, question)
+                                       for _, term, at in found))
         if any(_changed_number(term, ref) or _other_phone_number(term, ref) for _, term, _ in found):
             support = 0.0   # 大陆20个省 where the book says 31个省; a phone number the entry's lines never give
         if found and _content_size(clause) >= 2 and all(len(term) <= BARE_TERM and bare(flat.replace(term, "", 1))

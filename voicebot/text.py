@@ -24,6 +24,7 @@ _DIGIT_RUN: Final = re.compile(r"[零〇洞一幺二两三四五六七八九]{2,
 # A run with 十/百/千 is a spoken quantity (三十一, 三百一十五): cn2an reads it.
 _QUANTITY_RUN: Final = re.compile(r"[零一二两三四五六七八九]*[十百千][零一二三四五六七八九十百千]*")
 # Words whose "digits" are not numbers; protected before digit runs are read.
+_NUMERALS: Final = "零〇洞一幺二两三四五六七八九十百千"
 _NOT_NUMBERS: Final = ("一一", "一二", "三三两两", "一五一十", "三五", "七八", "九九")
 # Two neighbouring numerals alone before a measure are a rough range (一两个月, 两三天), not the number 12.
 _RANGE: Final = re.compile(r"(?<![零一二两三四五六七八九十百千])(?:一两|两三|三四|四五|五六|六七|八九)"
@@ -60,8 +61,8 @@ def _read_quantity(match: re.Match[str]) -> str:
 def numerals_to_digits(text: str) -> str:
     """三一五 → 315, 零一零一零零八六 → 01010086 (leading zeros kept), 三十一 → 31."""
     protected = {w: f"\x00{i}\x00" for i, w in enumerate(_NOT_NUMBERS)}
-    for word, mark in protected.items():
-        text = text.replace(word, mark)
+    for word, mark in protected.items():   # only standing alone: 九九 of 一零零八六九九九 is digits
+        text = re.sub(f"(?<![{_NUMERALS}]){word}(?![{_NUMERALS}])", mark, text)
     ranges: list[str] = []
 
     def keep(m: re.Match[str]) -> str:
