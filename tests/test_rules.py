@@ -1480,3 +1480,12 @@ def test_a_rule_can_hold_even_on_consent(book) -> None:
     rules.build_rule({"id": "x_rule", "description": "d", "book": "“b”", "patterns": ["x"], "on_consent": "yes"},
                      problems.append, "test")
     assert any("on_consent" in p for p in problems)
+
+
+def test_a_short_number_that_sounds_like_the_books_words_is_a_mishearing(book) -> None:
+    """Whisper wrote 这四倍天移动 for 这是北京移动 (si bei = shi bei once sh/s fold) and Q4 for part of 10086:
+    the recogniser misheard the book's line; a number said in clear words is still a claim."""
+    assert contradicting_item(book, "q01_identity", "我们这四倍天移动的客服热线，您可以放心。") == []
+    assert contradicting_item(book, "q01_identity", "来电显示是Q4，这是北京移动的客服专用号码。") == []
+    assert "unsupported_number" in contradicting_item(book, "q01_identity", "我们这个客服热线是四倍的速度，您放心。") \
+        or "unsupported_amount" in contradicting_item(book, "q01_identity", "我们这个客服热线是四倍的速度，您放心。")

@@ -1123,6 +1123,27 @@ PHONE_NUMBER: Final = re.compile(r"[0-9]{%d,}" % PHONE_DIGITS)
 entry, so only the entry's own lines and the customer's line make one the book's here."""
 
 
+_DIGIT_SOUND: Final = dict(zip("0123456789", "零一二三四五六七八九"))
+MISHEARD_DIGITS: Final = 2
+"""A number this short can be a recogniser's mishearing of the book's words (是北 heard as 四倍)."""
+
+
+def _misheard(flat: str, start: int, end: int, ref: Reference) -> bool:
+    """A short number that, with the character before or after it, sounds like the book's own words for the
+    entry (这四倍 is ze si bei, as 这是北 of 这是北京 once zh/z, sh/s fold): the recogniser misheard the book's
+    line; nobody claimed a number. 热线是四倍的速度 sounds like nothing of the book's: a claim."""
+    digits = re.findall(r"[0-9]+", flat[start:end])
+    if not digits or any(len(d) > MISHEARD_DIGITS for d in digits):
+        return False
+    book = syllable_key([_char_syllable(c) for c in canon(ref.said)])
+    for around in (flat[max(0, start - 1):end], flat[start:end + 1]):
+        spoken = re.sub(r"[0-9]", lambda m: _DIGIT_SOUND[m.group()], around)
+        key = syllable_key([_char_syllable(c) for c in canon(spoken)])
+        if len(key) >= 3 and key in book:
+            return True
+    return False
+
+
 def _novel(term: str, ref: Reference) -> bool:
     """The book's lines never say this term (a number: each of its values, as a whole number, so 1 is
     not found inside 10086, though 010 is the start of 01010086; a word: its syllables, folded)."""
@@ -1171,6 +1192,9 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                     term = m.group("term") if "term" in pattern.groupindex and m.group("term") else m.group()
                     if not term or not (_novel(term, ref) or _changed_number(term, ref)):
                         continue   # 5块 is a value of the settings (5GB), but not the price: 每月10元
+                    if _misheard(flat, m.start(), m.end(), ref) or (term.isdigit() and len(term) == 1 and m.start() > 0
+                                                 and flat[m.start() - 1].isascii() and flat[m.start() - 1].isalpha()):
+                        continue   # 这四倍天移动: a recogniser's 这是北京移动, not four times; Q4: a recogniser's token, no number said
                     at = m.start("term") if "term" in pattern.groupindex and m.group("term") else m.start()
                     if not _NEGATION_CHAR.search(flat[at:m.end()]) and (
                             _negated_before(flat, at) or _tail_negated(flat, m.end())):
