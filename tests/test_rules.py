@@ -1487,5 +1487,8 @@ def test_a_short_number_that_sounds_like_the_books_words_is_a_mishearing(book) -
     the recogniser misheard the book's line; a number said in clear words is still a claim."""
     assert contradicting_item(book, "q01_identity", "我们这四倍天移动的客服热线，您可以放心。") == []
     assert contradicting_item(book, "q01_identity", "来电显示是Q4，这是北京移动的客服专用号码。") == []
+    # 8086您先 heard as 80860先 (零 and 您 meet once n/l, ing/in fold); 80865 is another work id
+    assert contradicting_item(book, "q28_complain_agent", "我的工号是80860先别着急，别生气。") == []
+    assert "unsupported_number" in contradicting_item(book, "q28_complain_agent", "我工号是80865，您先别着急别生气。")
     assert "unsupported_number" in contradicting_item(book, "q01_identity", "我们这个客服热线是四倍的速度，您放心。") \
         or "unsupported_amount" in contradicting_item(book, "q01_identity", "我们这个客服热线是四倍的速度，您放心。")
