@@ -305,11 +305,9 @@ the condition's, it does not reach the result's claim."""
 
 def _negated_before(text: str, start: int) -> bool:
     window = text[max(0, start - NEGATION_REACH):start]
-    condition = None
-    for condition in NEGATED_CONDITION.finditer(text[:start]):
-        pass
-    if condition is not None and condition.end() > start - NEGATION_REACH:
-        window = text[condition.end():start]
+    conditions = list(NEGATED_CONDITION.finditer(text[:start]))
+    if conditions and conditions[-1].end() > start - NEGATION_REACH:
+        window = text[conditions[-1].end():start]
     resets = list(_WINDOW_RESET.finditer(window))
     if resets:
         window = window[resets[-1].end():]
@@ -590,15 +588,21 @@ _SUBJECT: Final = re.compile(r"我们|我|您|你们|你")
 """A subject that opens a second predicate inside one clause."""
 
 
+def _folded(text: str) -> str:
+    """Canonical text with FACT_FOLD applied (免费 → 不收费): how facts compare."""
+    can = canon(text)
+    for old, new in FACT_FOLD:
+        can = can.replace(old, new)
+    return can
+
+
 def facts(text: str) -> list[Fact]:
     """The clauses of `text` that state something (no condition, no question), as facts."""
     out = []
     pending = list(clauses(text) or [text])
     while pending:
         clause = pending.pop(0)
-        can = canon(clause)
-        for old, new in FACT_FOLD:
-            can = can.replace(old, new)
+        can = _folded(clause)
         if not can or FACT_SKIP.search(can):
             continue
         masked = FACT_NOT_NEGATION.sub(lambda m: "＃" * len(m.group()), can)
@@ -633,13 +637,6 @@ def _same_fact(a: Fact, b: Fact) -> float:
 LOCAL_REACH: Final = 3
 """Characters before the words a long clause shares with a book clause that still belong to its
 predicate (并不是 before 征求您的意见)."""
-
-
-def _folded(text: str) -> str:
-    can = canon(text)
-    for old, new in FACT_FOLD:
-        can = can.replace(old, new)
-    return can
 
 
 def _local(said: Fact, book_fact: Fact) -> Fact:
@@ -1129,10 +1126,17 @@ MISHEARD_DIGITS: Final = 2
 
 
 def _misheard(flat: str, start: int, end: int, ref: Reference) -> bool:
-    """A short number that, with the character before or after it, sounds like the book's own words for the
-    entry (这四倍 is ze si bei, as 这是北 of 这是北京 once zh/z, sh/s fold): the recogniser misheard the book's
-    line; nobody claimed a number. 热线是四倍的速度 sounds like nothing of the book's: a claim."""
-    digits = re.findall(r"[0-9]+", flat[start:end])
+    """The number matched at flat[start:end] is a recogniser's mishearing, not a number said: a lone digit
+    glued to a letter (Q4), the book's number with a digit that sounds like its next word (`_heard_next_word`),
+    or a short number that, with the character before or after it, sounds like the book's own words (这四倍
+    is ze si bei, as 这是北 of 这是北京 once zh/z, sh/s fold). 热线是四倍的速度 sounds like nothing of the
+    book's: a claim."""
+    term = flat[start:end]
+    if term.isdigit() and len(term) == 1 and start > 0 and flat[start - 1].isascii() and flat[start - 1].isalpha():
+        return True
+    if _heard_next_word(term, ref):
+        return True
+    digits = re.findall(r"[0-9]+", term)
     if not digits or any(len(d) > MISHEARD_DIGITS for d in digits):
         return False
     book = syllable_key([_char_syllable(c) for c in canon(ref.said)])
@@ -1205,9 +1209,8 @@ def unsupported(rules: Iterable[Rule], lines: Sequence[str], text: str, values: 
                     term = m.group("term") if "term" in pattern.groupindex and m.group("term") else m.group()
                     if not term or not (_novel(term, ref) or _changed_number(term, ref)):
                         continue   # 5块 is a value of the settings (5GB), but not the price: 每月10元
-                    if _misheard(flat, m.start(), m.end(), ref) or _heard_next_word(term, ref) or (term.isdigit() and len(term) == 1 and m.start() > 0
-                                                 and flat[m.start() - 1].isascii() and flat[m.start() - 1].isalpha()):
-                        continue   # 这四倍天移动: a recogniser's 这是北京移动, not four times; Q4: a recogniser's token, no number said
+                    if _misheard(flat, m.start(), m.end(), ref):
+                        continue   # 这四倍天移动: a recogniser's 这是北京移动, not four times
                     at = m.start("term") if "term" in pattern.groupindex and m.group("term") else m.start()
                     if not _NEGATION_CHAR.search(flat[at:m.end()]) and (
                             _negated_before(flat, at) or _tail_negated(flat, m.end())):
