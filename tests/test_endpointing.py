@@ -34,6 +34,9 @@ def test_a_closed_short_reply_to_a_yes_no_question_has_finished(policy) -> None:
         assert finished_by(reply, policy) == "reply", reply
     for opener in ("对", "好的", "是的", "不是", "嗯", "喂"):  # these as often open a longer reply
         assert finished_by(opener, policy) is None, opener
+    for misheard in ("好灯", "对滴", "是得"):  # …and so do they misheard (whisper's 好灯 for 好的)
+        assert finished_by(misheard, policy) is None, misheard
+    assert finished_by("不要", policy) == "reply" and finished_by("可以的", policy) == "reply"
     assert finished_by("不需要，我现在很忙，你们以后别打了", policy) is None  # not short
 
 

@@ -226,3 +226,36 @@ def test_a_very_long_customer_line_is_cut_with_a_warning(tmp_path):
     events = record_events(tmp_path)
     assert events[-1]["type"] == "hangup"
     assert [e for e in events if e["type"] == "heard"][0]["truncated_from"] == 4000
+
+
+# ---------------------------------------------------------------- a signal another thread takes
+
+WAITING_FOR_A_LINE = """
+import signal, sys, threading, time
+from voicebot.console import read_line
+def handler(signum, frame):
+    raise SystemExit(143)
+signal.signal(signal.SIGTERM, handler)
+threading.Thread(target=time.sleep, args=(60,), daemon=True).start()  # a native library's worker
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # the kernel hands SIGTERM to that thread
+print(repr(read_line()), repr(read_line()), flush=True)
+print("waiting", flush=True)
+read_line()
+"""
+
+
+def test_a_typed_call_waiting_for_a_line_hears_a_signal_another_thread_took():
+    """A plain blocking readline sleeps on when the signal lands on another thread (Python's handler
+    waits for the main thread to come back): read_line comes back in ticks, so the call ends."""
+    proc = subprocess.Popen([sys.executable, "-c", WAITING_FOR_A_LINE], cwd=ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write("第一句\n第二句\n")  # two lines in one write: read one by one
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "'第一句\\n' '第二句\\n'\n"
+        assert proc.stdout.readline() == "waiting\n"
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 143
+    finally:
+        proc.kill()

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .console import Out, emit_json
+from .console import Out, emit_json, read_line
 from .drill_cli import register as _register_drill
 from .score_cli import register as _register_score
 from .errors import Terminated, VoicebotError
@@ -504,10 +504,7 @@ def cmd_chat(args: argparse.Namespace, out: Out) -> int:
     try:
         runner.start()
         while not policy.ended:
-            if sys.stdin.isatty() and not args.json:
-                sys.stdout.write("customer> ")
-                sys.stdout.flush()
-            line = sys.stdin.readline()
+            line = read_line("" if args.json else "customer> ")
             if not line:
                 runner.end("end_of_input")
                 break

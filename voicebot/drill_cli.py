@@ -20,6 +20,7 @@ import sys
 import time
 from typing import Any, Callable, Final
 
+from .console import read_line
 from .errors import DeviceError, TtsError, VoicebotError
 
 ENV_TRAINEE: Final = "VOICEBOT_TRAINEE"
@@ -93,10 +94,7 @@ def _recognizer(args: argparse.Namespace, out: Any) -> Any:
 
 def _read_line() -> str | None:
     """One typed answer; None at end of input."""
-    if sys.stdin.isatty():
-        sys.stdout.write("you> ")
-        sys.stdout.flush()
-    line = sys.stdin.readline()
+    line = read_line("you> ")
     return None if not line else line.strip()
 
 

@@ -44,6 +44,10 @@ SHORT_REPLY_CHARS: Final = 6
 OPENERS: Final = frozenset(("对", "对的", "是", "是的", "嗯", "嗯嗯", "好", "好的", "行", "哦", "喂", "不是", "没有", "不对"))
 """…unless it is one of these, which as often open a longer reply (对，是我自己的身份证;
 不是，是我老婆的; 好的，可以): after them the full wait stands."""
+OPENER_HEADS: Final = "对是嗯好行哦喂"
+"""A two-character line that starts with one of these is an opener too, misheard: whisper decodes
+the first clause of 好的，可以 (0.9 s, confidence 0.25–0.34) as 好的 or as 好灯 from run to run, and
+好灯 read as a whole yes cut the turn at its comma (the clean-clone CI, stop 24)."""
 ASKED: Final = ("opening", "offer", "confirm")
 """The policy's `state.asked` values that are yes/no questions (方便了解吗? 需要开通吗? 确认开通吗?)."""
 MATCHED_MIN_SCORE: Final = 70.0
@@ -69,7 +73,7 @@ def finished_by(text: str, policy: Any) -> Cue | None:
     words = squash(text)
     if not words:
         return None
-    if (expecting_reply(policy) and len(words) <= SHORT_REPLY_CHARS and words not in OPENERS
+    if (expecting_reply(policy) and len(words) <= SHORT_REPLY_CHARS and not opener(words)
             and not STILL_SPEAKING.search(words) and policy.replies.polarity(text) is not None):
         return "reply"
     if OPEN_END.search(words):
@@ -81,6 +85,11 @@ def finished_by(text: str, policy: Any) -> Cue | None:
         if match.entry is not None and match.score >= MATCHED_MIN_SCORE:
             return "matched"
     return None
+
+
+def opener(words: str) -> bool:
+    """True for a word that as often opens a longer reply (`OPENERS`), or one misheard (`OPENER_HEADS`)."""
+    return words in OPENERS or (len(words) <= 2 and words[:1] in OPENER_HEADS)
 
 
 def still_speaking(text: str) -> bool:
