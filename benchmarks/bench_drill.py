@@ -105,7 +105,8 @@ GRADED = {"tune": ("drill_graded_tune.yaml", "drill_graded.yaml"), "v1": ("drill
           "v12": ("drill_graded_heldout12.yaml",), "v13": ("drill_graded_heldout13.yaml",),
           "v14": ("drill_graded_heldout14.yaml",), "v15": ("drill_graded_heldout15.yaml",),
           "v16": ("drill_graded_heldout16.yaml",), "v17": ("drill_graded_heldout17.yaml",),
-          "v18": ("drill_graded_heldout18.yaml",), "v19": ("drill_graded_heldout19.yaml",)}
+          "v18": ("drill_graded_heldout18.yaml",), "v19": ("drill_graded_heldout19.yaml",),
+          "v20": ("drill_graded_heldout20.yaml",), "v21": ("drill_graded_heldout21.yaml",)}
 
 
 def unsupported_alone(book: kb.KnowledgeBase, rows: list[dict], exercises: dict) -> tuple[list[str], int]:

@@ -95,10 +95,14 @@ read as one number, and classes): DEV18.
 FRESH19 (terse veteran agents, 84 items with the six exchanges' first steps), scored once after round 18:
 98.3 % (413/420) / 81.0 % (272/336) — the same as the scorer at the start of the stop: round 18's classes,
 read from recogniser-style text, caught none of this writer's wrong details. Then read (round 19): DEV19.
-The fresh part now is FRESH20 (tests/data/drill_graded_heldout20.yaml, 62 entries + 16 protocol drills,
-468 answers, "a mixed classroom": six trainees of different backgrounds per item), scored once after round
-19: order 98.7 % (385/390), fluent wrong below partial 88.5 % (276/312); the scorer at the start of the stop
+FRESH20 ("a mixed classroom": six trainees of different backgrounds per item), scored once after round 19:
+order 98.7 % (385/390), fluent wrong below partial 88.5 % (276/312); the scorer at the start of that stop
 98.7 % / 86.5 % (270/312). Its writer, counting ids, saw the names (not the texts) of the entries' own rules.
+Then read (round 20: a mixed-in English sorry and 对不住 are apologies, and classes): DEV20.
+The fresh part now is FRESH21 (tests/data/drill_graded_heldout21.yaml, 62 entries + 16 protocol drills,
+468 answers, "a careless note-taker": run-on lines, fillers, numbers in characters, synonyms; written by
+four helper sessions, a quarter each), scored with the scorer of round 19 before round 20 began: 97.7 %
+(381/390) / 85.9 % (268/312), and once after round 20: 97.7 % (381/390) / 86.5 % (270/312).
 Each round lifts its development sets to 93–100 % and the next fresh set by 0–6 points, to 79–90 %: the
 classes generalise a little, but every fresh writer finds claims outside them.
 """
@@ -136,6 +140,7 @@ DEV16 = DATA / "drill_graded_heldout16.yaml"
 DEV17 = DATA / "drill_graded_heldout17.yaml"
 DEV18 = DATA / "drill_graded_heldout18.yaml"
 DEV19 = DATA / "drill_graded_heldout19.yaml"
+DEV20 = DATA / "drill_graded_heldout20.yaml"
 GRADES = ("good", "partial", "wrong")
 
 ORDER_TARGET = 0.95
@@ -254,6 +259,15 @@ DEV19_FLUENT_FLOOR = 0.93
 a complaint about a store sent to 10086 (问题27 read by the book's later rule), 对/先生 three times in one
 line (the call-wide cap of 特殊问题3 is three), a thin line of thanks tied with a partial one, an opening
 without the caller's identity (missing, not contradicting), a made-up customer number in the read-back."""
+DEV20_ORDER_FLOOR = 0.98
+"""Held-out v20 (a mixed classroom), measured once after round 19: 0.987 (385/390); then read (round 20):
+0.987 (385/390)."""
+DEV20_FLUENT_FLOOR = 0.97
+"""Held-out v20, measured once after round 19: 0.885 (276/312); then read (round 20): 0.971 (303/312). Left:
+a complaint about a store sent to 10086 (问题27 read by the book's later rule, which the writer's good answer
+breaks), a made-up reason for charging first (问题26), answering an off-topic question before turning back,
+an offer to speak the customer's dialect (a partial answer scored as low), and a charge for the free report
+line where the partial answer is also flagged."""
 
 
 @dataclass(frozen=True)
@@ -382,8 +396,9 @@ def test_tune_part(book, matcher) -> None:
     (DEV17, DEV17_ORDER_FLOOR, DEV17_FLUENT_FLOOR),
     (DEV18, DEV18_ORDER_FLOOR, DEV18_FLUENT_FLOOR),
     (DEV19, DEV19_ORDER_FLOOR, DEV19_FLUENT_FLOOR),
+    (DEV20, DEV20_ORDER_FLOOR, DEV20_FLUENT_FLOOR),
 ], ids=["dev_v1", "dev_v2", "dev_v3", "dev_v4", "dev_v5", "dev_v6", "dev_v7", "dev_v8", "dev_v9", "dev_v10",
-        "dev_v11", "dev_v12", "dev_v13", "dev_v14", "dev_v15", "dev_v16", "dev_v17", "dev_v18", "dev_v19"])
+        "dev_v11", "dev_v12", "dev_v13", "dev_v14", "dev_v15", "dev_v16", "dev_v17", "dev_v18", "dev_v19", "dev_v20"])
 def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: float) -> None:
     """The held-out sets already scored once and read since: development data, floors as measured."""
     figures = measure(book, matcher, _load((path,)))
@@ -393,17 +408,16 @@ def test_dev_parts(book, matcher, path: Path, order_floor: float, fluent_floor: 
     assert figures.fluent >= fluent_floor, figures.misordered
 
 
-FRESH20 = DATA / "drill_graded_heldout20.yaml"
-FRESH20_ORDER_FLOOR = 0.98
-"""Held-out v20 (a mixed classroom: six trainees of different backgrounds per item), scored once by the lead
-with the scorer after round 19, never read nor tuned on: 0.987 (385/390; target 0.95; the scorer at the start
-of the stop 0.987)."""
-FRESH20_FLUENT_FLOOR = 0.88
-"""Held-out v20, the same single run: 0.885 (276/312; target 1.0; the scorer at the start of the stop 0.865).
-Fresh sets before, each with its round's scorer: v19 0.810, v18 0.865, v17 0.869, v16 0.849, v15 0.890, v14
-0.792, v13 0.870, v12 0.795, v11 0.893, v10 0.946, v9 0.906, v8 0.910, v7 0.956, v6 0.964."""
-FRESH_PARTS = [(FRESH20, FRESH20_ORDER_FLOOR, FRESH20_FLUENT_FLOOR)]
-"""Held-out sets never read nor tuned on: FRESH20, written by a session that never saw the scorer."""
+FRESH21 = DATA / "drill_graded_heldout21.yaml"
+FRESH21_ORDER_FLOOR = 0.97
+"""Held-out v21 (a careless note-taker), scored by the lead with the scorer of round 19 (0.977, 381/390) and once
+after round 20 (0.977, 381/390; target 0.95), never read nor tuned on."""
+FRESH21_FLUENT_FLOOR = 0.86
+"""Held-out v21, the same two runs: 0.859 (268/312) and 0.865 (270/312; target 1.0). Fresh sets before, each
+with its round's scorer: v20 0.885, v19 0.810, v18 0.865, v17 0.869, v16 0.849, v15 0.890, v14 0.792, v13
+0.870, v12 0.795, v11 0.893, v10 0.946, v9 0.906, v8 0.910, v7 0.956, v6 0.964."""
+FRESH_PARTS = [(FRESH21, FRESH21_ORDER_FLOOR, FRESH21_FLUENT_FLOOR)]
+"""Held-out sets never read nor tuned on: FRESH21, written by a session that never saw the scorer."""
 
 
 @pytest.mark.parametrize("path, order_floor, fluent_floor", FRESH_PARTS, ids=[p.stem for p, _, _ in FRESH_PARTS])

@@ -1415,18 +1415,43 @@ ROUND19_HONEST = [
 ]
 
 
-LEAD_CLAIMS = (ROUND18_CLAIMS + ROUND19_CLAIMS + ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS + ROUND14_CLAIMS
+ROUND20_CLAIMS = [
+    ("q03_monopoly", "您慢慢考虑，这个价格我们给您保留到下个月。"),
+    ("q06_hk_macau_taiwan", "澳门那边现在也按国内的标准收费了。"),
+    ("q09_using_it", "网上营业厅也在搞这个活动，谁办都是一样的。"),
+    ("q10_office_name", "您打10086报我的工号，他们就能帮您联系上我。"),
+    ("q14_other_business", "等加油包开好了，我就可以顺便帮您弄别的业务。"),
+    ("q16_why_call_not_sms", "以后我们不会给您发任何短信。"),
+    ("q19_why_call_10086", "您别挂，我这边直接把电话转接到人工客服。"),
+    ("q22_everyone", "能被抽中的都是网龄满三年以上的客户。"),
+    ("q25_other_number", "您家里那个号码，我这边也顺便一起办了吧。"),
+    ("c_called_again", "为了表示歉意，我们给您的账户送二十块钱话费。"),
+    ("c_check_data", "我这边帮您把这个号码设置成不接收推荐。"),
+    ("p_sell_data", "我可以帮您check一下是谁调取过您的信息。"),
+    ("p_protect_info", "合作伙伴是完全接触不到客户资料的。"),
+    ("o_store_location", "这个优惠只能去营业厅办的。"),
+]
+
+ROUND20_HONEST = [
+    ("q20_reach_you", "很抱歉，您没法直接找到我，您的意见前台记下来也会转到我们这边。"),
+    ("q25_other_number", "另一个号码您要是也想办，挂机后打10086问问开通方式就好。"),
+    ("d_noisy", "Sorry，您那边有点吵，我听不太清楚，您换个安静的地方好吗？"),
+    ("q07_send_sms", "真是sorry，因为系统问题现在没办法给您发短信，您可以打10086了解一下。"),
+    ("q26_charge_refund", "这是一个短期的优惠活动，先收取费用，然后再送优惠券的形式邀请您使用。"),
+]
+
+LEAD_CLAIMS = (ROUND18_CLAIMS + ROUND19_CLAIMS + ROUND20_CLAIMS + ROUND9_CLAIMS + ROUND10_CLAIMS + ROUND11_CLAIMS + ROUND12_CLAIMS + ROUND13_CLAIMS + ROUND14_CLAIMS
                + ROUND15_CLAIMS + ROUND16_CLAIMS + ROUND17_CLAIMS)
-LEAD_HONEST = (ROUND18_HONEST + ROUND19_HONEST + ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST + ROUND14_HONEST
+LEAD_HONEST = (ROUND18_HONEST + ROUND19_HONEST + ROUND20_HONEST + ROUND9_HONEST + ROUND10_HONEST + ROUND11_HONEST + ROUND12_HONEST + ROUND13_HONEST + ROUND14_HONEST
                + ROUND15_HONEST + ROUND16_HONEST + ROUND17_HONEST)
 
 
-def test_lead_rounds_9_to_19_claims_are_caught(book) -> None:
+def test_lead_rounds_9_to_20_claims_are_caught(book) -> None:
     missed = [(e, t) for e, t in LEAD_CLAIMS if not contradicting_item(book, e, t)]
     assert missed == []
 
 
-def test_lead_rounds_9_to_19_honest_answers_pass(book) -> None:
+def test_lead_rounds_9_to_20_honest_answers_pass(book) -> None:
     flagged = [(e, t, found) for e, t in LEAD_HONEST if (found := contradicting_item(book, e, t))]
     assert flagged == []
 
@@ -1492,3 +1517,10 @@ def test_a_short_number_that_sounds_like_the_books_words_is_a_mishearing(book) -
     assert "unsupported_number" in contradicting_item(book, "q28_complain_agent", "我工号是80865，您先别着急别生气。")
     assert "unsupported_number" in contradicting_item(book, "q01_identity", "我们这个客服热线是四倍的速度，您放心。") \
         or "unsupported_amount" in contradicting_item(book, "q01_identity", "我们这个客服热线是四倍的速度，您放心。")
+
+
+def test_a_mixed_in_sorry_is_an_apology_in_a_chinese_line_only() -> None:
+    """Trainees who mix in English open with Sorry (round 20); an English line keeps its own words."""
+    from voicebot.rules import canon
+    assert canon("Sorry，我没听懂").startswith("抱歉") and canon("真是对不住").endswith("抱歉")
+    assert canon("I'm sorry to trouble you") == "imsorrytotroubleyou"

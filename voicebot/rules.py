@@ -81,11 +81,16 @@ leading 我的工号是NNNN (问题28 gives the work id first, then calms the cu
 
 _KEEP: Final = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 _PLACEHOLDER: Final = re.compile(r"\{([^{}]*)\}")
-# Words folded to one form before comparing: an apology is an apology whichever word says it;
+# Words folded to one form before comparing: an apology is an apology whichever word says it (in a
+# Chinese line a mixed-in English sorry too: `CODE_SWITCHED`);
 # 你/您, 咱们/我们, 记下/记录, 理解/谅解, 不用谢/不客气 and 改进/改正 are the same for content.
-_CANON: Final = (("对不起", "抱歉"), ("不好意思", "抱歉"), ("道歉", "抱歉"), ("致歉", "抱歉"), ("歉意", "抱歉"),
+_CANON: Final = (("对不起", "抱歉"), ("对不住", "抱歉"), ("不好意思", "抱歉"), ("道歉", "抱歉"), ("致歉", "抱歉"), ("歉意", "抱歉"),
                  ("咱们", "我们"), ("咱", "我们"), ("你", "您"), ("记下来", "记录"), ("记下", "记录"),
                  ("理解", "谅解"), ("不用谢", "不客气"), ("别客气", "不客气"), ("改进", "改正"))
+CODE_SWITCHED: Final = (("sorry", "抱歉"),)
+"""English words a Chinese line folds like their Chinese (真的很sorry, Sorry，我没听懂 open with an apology);
+an English line (外国友人) keeps its own words: its sorry is compared as English."""
+_HAN: Final = re.compile(r"[\u4e00-\u9fff]")
 _ADDRESS: Final = ("先生", "女士")
 _MORE_NEGATION: Final = re.compile(r"无|未|禁止|严禁|切忌|并非|避免")
 FORBIDDING: Final = re.compile(r"不要|不能|不得|禁止|严禁|切忌|千万|避免|勿|别")
@@ -112,6 +117,9 @@ def canon(text: str) -> str:
     out = "".join(c for c in plain(text) if normalize(c))
     for old, new in _CANON:
         out = out.replace(old, new)
+    if _HAN.search(out):
+        for old, new in CODE_SWITCHED:
+            out = out.replace(old, new)
     return out
 
 
